@@ -1,0 +1,17 @@
+//! `PUT /.p2/core/v1/session/revoke`: log out (seed-era auth routes; CONTRACT §1.3).
+//!
+//! Ends the token, invalidates the session's ID-Cert, removes its KeyPackages and frees its
+//! session ID. No body; 204.
+
+use super::{Auth, Method, Route};
+
+/// The route.
+pub const ROUTE: Route = Route {
+    name: "revoke_session",
+    method: Method::Put,
+    path: "/.p2/core/v1/session/revoke",
+    success: 204,
+    auth: Auth::Bearer,
+    seed: None,
+    spec: "CONTRACT §1.3; spec/seed-era-auth-routes-no-registration.md",
+};
