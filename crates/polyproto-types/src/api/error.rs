@@ -107,6 +107,8 @@ error_codes! {
     MethodNotAllowed = "P2CORE_METHOD_NOT_ALLOWED", 405, "Method not allowed";
     /// The federation ID is taken.
     FederationIdTaken = "P2CORE_FEDERATION_ID_TAKEN", 409, "Federation ID taken";
+    /// The resource changed concurrently (for example, two rotations of one session); retry.
+    Conflict = "P2CORE_CONFLICT", 409, "Concurrent change";
     /// Another live session of the actor uses the session ID.
     SessionIdInUse = "P2CORE_SESSION_ID_IN_USE", 409, "Session ID in use";
     /// The request body is over the size limit.

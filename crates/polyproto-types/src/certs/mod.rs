@@ -23,3 +23,9 @@ pub use error::{CertError, KeyError};
 pub use key::{ED25519_OID, verify_strict, verifying_key_from_spki};
 pub use serial::Serial;
 pub use validity::Validity;
+
+/// PEM of certificate DER (label `CERTIFICATE`, LF, 64 columns, trailing newline; CONTRACT
+/// §2), without parsing it: for a server answering with certificates it issued and stored.
+pub fn certificate_pem(der: &[u8]) -> String {
+    pem::encode("CERTIFICATE", der)
+}

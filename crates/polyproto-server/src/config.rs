@@ -1,0 +1,387 @@
+//! The server's one typed configuration: a TOML file, overridden by environment variables,
+//! overridden by command-line flags. Every setting has a documented default, so the server
+//! runs with no file at all.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use polyproto_types::DomainName;
+use serde::{Deserialize, Serialize};
+
+/// The longest actor certificate lifetime (CONTRACT §4.1: at most 60 days).
+pub const MAX_ACTOR_CERT_LIFETIME_DAYS: u64 = 60;
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+
+/// The effective configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The server's domain: the part after `@` in its actors' federation IDs. A DNS name, not
+    /// an IP address, without a port. Default `localhost`.
+    pub domain: String,
+    /// The URL clients reach the server at, e.g. `https://example.com`. Default
+    /// `http://<domain>:<port of the first bind address>`.
+    pub public_url: Option<String>,
+    /// Addresses to listen on. Default `127.0.0.1:8080` and `[::1]:8080`.
+    pub bind: Vec<SocketAddr>,
+    /// Where the server keeps its files (the default SQLite database). Default
+    /// `./polyproto-data`.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`. Default: `polyproto.db` in the data directory.
+    pub database_url: Option<String>,
+    /// HTTP worker threads. Default: the number of CPUs.
+    pub workers: Option<usize>,
+    /// Certificate settings.
+    pub certs: CertSettings,
+    /// Account settings.
+    pub accounts: AccountSettings,
+    /// Request limits.
+    pub limits: Limits,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// Certificate authority settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertSettings {
+    /// Lifetime of actor ID-Certs, in days (1–60). Default 30.
+    pub actor_lifetime_days: u64,
+    /// Lifetime of the server's own ID-Cert, in days. Actor certificates never outlive it.
+    /// Default 365.
+    pub server_lifetime_days: u64,
+    /// Length of the cache window in cacheable ID-Certs, in seconds (spec §6.4 recommends 1 to
+    /// 12 hours; 1 s to 12 h accepted). Default 3600.
+    pub cache_window_secs: u64,
+}
+
+/// Account and session settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountSettings {
+    /// Whether anyone may register. Default true.
+    pub registration_open: bool,
+    /// Local names of administrators, in addition to those granted with
+    /// `polyproto-server admin grant`.
+    pub admins: Vec<String>,
+    /// Whether seed route S1 (session key rotation) requires `X-P2-Sensitive-Solution`.
+    /// Default true.
+    pub rotation_requires_sensitive_solution: bool,
+    /// How long a session opened without a CSR may wait for its first ID-Cert, in seconds.
+    /// Default 600.
+    pub pending_session_ttl_secs: u64,
+    /// How many password hashes may run at once (argon2 is deliberately expensive).
+    /// Default: the number of CPUs.
+    pub max_concurrent_password_hashes: Option<usize>,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest request body, in bytes (answered with 413 beyond). Default 262144.
+    pub max_body_bytes: usize,
+}
+
+/// Logging settings. The `RUST_LOG` environment variable overrides the level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `info`, `debug`, … or a full `tracing` filter. Default `info`.
+    pub level: String,
+    /// Log as JSON lines instead of text. Default false.
+    pub json: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            domain: "localhost".to_owned(),
+            public_url: None,
+            bind: vec![
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080)),
+            ],
+            data_dir: PathBuf::from("./polyproto-data"),
+            database_url: None,
+            workers: None,
+            certs: CertSettings::default(),
+            accounts: AccountSettings::default(),
+            limits: Limits::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for CertSettings {
+    fn default() -> Self {
+        Self {
+            actor_lifetime_days: 30,
+            server_lifetime_days: 365,
+            cache_window_secs: 3600,
+        }
+    }
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            registration_open: true,
+            admins: Vec::new(),
+            rotation_requires_sensitive_solution: true,
+            pending_session_ttl_secs: 600,
+            max_concurrent_password_hashes: None,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+            json: false,
+        }
+    }
+}
+
+/// Values given on the command line or in the environment, which override the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--bind` / `POLYPROTO_BIND`.
+    pub bind: Vec<SocketAddr>,
+    /// `--domain` / `POLYPROTO_DOMAIN`.
+    pub domain: Option<String>,
+    /// `--public-url` / `POLYPROTO_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// `--database` / `POLYPROTO_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--data-dir` / `POLYPROTO_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("invalid configuration file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("invalid setting {setting}: {message}")]
+    Invalid {
+        /// The setting's name.
+        setting: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads the file (if any), applies the overrides and checks every value.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file or setting at fault.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Self::default(),
+        };
+        if !overrides.bind.is_empty() {
+            config.bind = overrides.bind;
+        }
+        config.domain = overrides.domain.unwrap_or(config.domain);
+        config.public_url = overrides.public_url.or(config.public_url);
+        config.database_url = overrides.database_url.or(config.database_url);
+        config.data_dir = overrides.data_dir.unwrap_or(config.data_dir);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value is usable.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for the first bad setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, message: String| Err(ConfigError::Invalid { setting, message });
+        if let Err(e) = DomainName::new(&self.domain) {
+            return invalid("domain", e.to_string());
+        }
+        if self.bind.is_empty() {
+            return invalid("bind", "at least one address is needed".to_owned());
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return invalid("public_url", format!("{url:?} is not an http(s) URL"));
+        }
+        let lifetime = self.certs.actor_lifetime_days;
+        if !(1..=MAX_ACTOR_CERT_LIFETIME_DAYS).contains(&lifetime) {
+            return invalid(
+                "certs.actor_lifetime_days",
+                format!("{lifetime} is outside 1..={MAX_ACTOR_CERT_LIFETIME_DAYS}"),
+            );
+        }
+        if self.certs.server_lifetime_days < lifetime {
+            return invalid(
+                "certs.server_lifetime_days",
+                "must be at least certs.actor_lifetime_days".to_owned(),
+            );
+        }
+        if !(1..=12 * 3600).contains(&self.certs.cache_window_secs) {
+            return invalid(
+                "certs.cache_window_secs",
+                "must be between 1 and 43200".to_owned(),
+            );
+        }
+        if self.workers == Some(0) {
+            return invalid("workers", "must be at least 1".to_owned());
+        }
+        if self.limits.max_body_bytes < 1024 {
+            return invalid("limits.max_body_bytes", "must be at least 1024".to_owned());
+        }
+        if self.accounts.max_concurrent_password_hashes == Some(0) {
+            return invalid(
+                "accounts.max_concurrent_password_hashes",
+                "must be at least 1".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The domain, parsed.
+    pub fn domain_name(&self) -> DomainName {
+        // `validate` has checked it; the fallback is never reached after `load`.
+        DomainName::new(&self.domain).unwrap_or_else(|_| {
+            DomainName::new("localhost").unwrap_or_else(|_| unreachable!("localhost is valid"))
+        })
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let port = self.bind.first().map_or(8080, SocketAddr::port);
+                format!("http://{}:{port}", self.domain)
+            }
+        }
+    }
+
+    /// The database URL.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("polyproto.db").display()),
+        }
+    }
+
+    /// Actor certificate lifetime in seconds.
+    pub fn actor_cert_lifetime_secs(&self) -> u64 {
+        self.certs.actor_lifetime_days * DAY
+    }
+
+    /// Server certificate lifetime in seconds.
+    pub fn server_cert_lifetime_secs(&self) -> u64 {
+        self.certs.server_lifetime_days * DAY
+    }
+
+    /// The configuration as TOML, for `config print`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_documented_values() {
+        let config = Config::load(None, Overrides::default()).unwrap();
+        assert_eq!(config.domain, "localhost");
+        assert_eq!(config.public_url(), "http://localhost:8080");
+        assert_eq!(config.bind.len(), 2);
+        assert_eq!(
+            config.database_url(),
+            "sqlite://./polyproto-data/polyproto.db"
+        );
+        assert_eq!(config.actor_cert_lifetime_secs(), 30 * DAY);
+    }
+
+    #[test]
+    fn file_then_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "domain = \"a.example\"\n[certs]\nactor_lifetime_days = 7\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), Overrides::default()).unwrap();
+        assert_eq!(
+            (config.domain.as_str(), config.certs.actor_lifetime_days),
+            ("a.example", 7)
+        );
+        let overrides = Overrides {
+            domain: Some("b.example".to_owned()),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Config::load(Some(&path), overrides).unwrap().domain,
+            "b.example"
+        );
+        // What config print shows loads back to the same configuration.
+        let printed = dir.path().join("printed.toml");
+        std::fs::write(&printed, config.to_toml()).unwrap();
+        assert_eq!(
+            Config::load(Some(&printed), Overrides::default()).unwrap(),
+            config
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = |text: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("c.toml");
+            std::fs::write(&path, text).unwrap();
+            Config::load(Some(&path), Overrides::default())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("[certs]\nactor_lifetime_days = 61\n").contains("certs.actor_lifetime_days"));
+        assert!(err("domain = \"127.0.0.1\"\n").contains("domain"));
+        assert!(err("nonsense = 1\n").contains("unknown field"));
+        assert!(err("public_url = \"ftp://x\"\n").contains("public_url"));
+    }
+}

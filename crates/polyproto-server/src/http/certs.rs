@@ -1,0 +1,224 @@
+//! Handlers for ID-Certs: issuance and rotation, the server key, and lookups by federation ID
+//! and point in time (CONTRACT §1.1 S1, S4–S6; §1.2).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::pkcs8::EncodePublicKey as _;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use polyproto_types::api::error::ErrorCode;
+use polyproto_types::api::{
+    TimestampQuery, create_id_cert, get_actor_id_certs, rotate_session_id_cert,
+};
+use polyproto_types::time::now_unix;
+use polyproto_types::{CacheableIdCert, IdCert};
+
+use super::accounts::parse_csr;
+use super::extract::{Authenticated, Body, sensitive_solution};
+use super::local_actor;
+use crate::error::{Error, Result};
+use crate::services::Services;
+use crate::services::authority::When;
+
+/// `POST /.p2/core/v1/idcert`: CSR PEM as text, or `{"csr": …}`.
+pub(crate) async fn create_id_cert(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    body: Body,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let caller = caller.0;
+    let text = body.text()?.trim();
+    let csr_text = if text.starts_with('{') {
+        body.json::<create_id_cert::JsonRequest>()?.csr
+    } else {
+        text.to_owned()
+    };
+    let csr = parse_csr(&csr_text)?;
+    let actor_id = caller.actor_id.ok_or_else(|| {
+        Error::new(
+            ErrorCode::LocalSessionRequired,
+            "this route is for actors of this server",
+        )
+    })?;
+    let actor = services
+        .accounts
+        .by_id(actor_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "the actor no longer exists"))?;
+    // The session's first certificate needs no second factor (the reference SDK's flow).
+    if !caller.is_pending() {
+        services
+            .accounts
+            .check_sensitive(actor.id, sensitive_solution(&req))
+            .await?;
+    }
+    let cert = services.sessions.certify(&caller, &actor, &csr).await?;
+    Ok(HttpResponse::Created().json(create_id_cert::Response::new(cert.to_pem())))
+}
+
+/// Seed S1, `POST /.p2/core/v1/session/idcert`: `{"csr"}` → `{"id_cert", "token"}`.
+pub(crate) async fn rotate_session_id_cert(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    body: Body,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let caller = caller.0;
+    let request: rotate_session_id_cert::Request = body.json()?;
+    let csr = parse_csr(&request.csr)?;
+    let actor = local_actor(&services, &caller).await?;
+    if services
+        .config
+        .accounts
+        .rotation_requires_sensitive_solution
+    {
+        services
+            .accounts
+            .check_sensitive(actor.id, sensitive_solution(&req))
+            .await?;
+    }
+    let certified = services.sessions.rotate(&caller, &actor, &csr).await?;
+    Ok(
+        HttpResponse::Created().json(rotate_session_id_cert::Response {
+            id_cert: certified.cert.to_pem(),
+            token: certified.token,
+        }),
+    )
+}
+
+/// Checks the caller may rotate the server key, and rotates it.
+async fn rotate_server_key(
+    services: &Services,
+    caller: &Authenticated,
+    req: &HttpRequest,
+) -> Result<IdCert> {
+    let actor = local_actor(services, &caller.0).await?;
+    if !actor.is_admin {
+        return Err(Error::new(
+            ErrorCode::AdminRequired,
+            "only server administrators may rotate the server key",
+        ));
+    }
+    services
+        .accounts
+        .check_sensitive(actor.id, sensitive_solution(req))
+        .await?;
+    services.authority.rotate_server_key().await
+}
+
+/// `POST /.p2/core/v1/key/server`: the new server ID-Cert as raw PEM text.
+pub(crate) async fn rotate_server_key_pem(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let cert = rotate_server_key(&services, &caller, &req).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-pem-file")
+        .body(cert.to_pem()))
+}
+
+/// Seed S4, `PUT /p2core/key/server`: the new public key, SPKI PEM, as a JSON string.
+pub(crate) async fn rotate_server_key_seed(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let cert = rotate_server_key(&services, &caller, &req).await?;
+    let pem = cert
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| Error::internal("public key PEM", e))?;
+    Ok(HttpResponse::Ok().json(pem))
+}
+
+/// The `timestamp` of S5/S6: from the query string, or from a JSON body as the seeds show it.
+fn timestamp(query: &TimestampQuery, body: &Body) -> Result<Option<u64>> {
+    if query.timestamp.is_some() || body.is_blank() {
+        return Ok(query.timestamp);
+    }
+    Ok(body.json::<TimestampQuery>()?.timestamp)
+}
+
+/// `GET /.p2/core/v1/idcert/server[?timestamp=]`: the cacheable server ID-Cert, JCS.
+pub(crate) async fn get_server_id_cert(
+    services: web::Data<Services>,
+    query: web::Query<TimestampQuery>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let record = services
+        .authority
+        .server_cert(timestamp(&query, &body)?)
+        .await?;
+    let cacheable = services.authority.cacheable(&record).await?;
+    Ok(jcs(cacheable.to_jcs()))
+}
+
+/// Seed S5, `GET /p2core/key/server`: base64 DER of the server ID-Cert, as a JSON string.
+pub(crate) async fn get_server_id_cert_seed(
+    services: web::Data<Services>,
+    query: web::Query<TimestampQuery>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let record = services
+        .authority
+        .server_cert(timestamp(&query, &body)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(STANDARD.encode(&record.der)))
+}
+
+/// `GET /.p2/core/v1/idcert/actor/{fid}`: the actor's cacheable ID-Certs, JCS.
+pub(crate) async fn get_actor_id_certs(
+    services: web::Data<Services>,
+    fid: web::Path<String>,
+    query: web::Query<get_actor_id_certs::Query>,
+) -> Result<HttpResponse> {
+    let actor = services.accounts.resolve(&fid).await?;
+    let when = match (query.not_before, query.not_after) {
+        (None, None) => When::At(now_unix()),
+        (from, to) => {
+            let (from, to) = (from.unwrap_or(0), to.unwrap_or(u64::MAX >> 1));
+            if from > to {
+                return Err(Error::new(
+                    ErrorCode::MalformedRequest,
+                    "notBefore is after notAfter",
+                ));
+            }
+            When::Overlapping { from, to }
+        }
+    };
+    let records = services
+        .authority
+        .actor_certs(actor.id, when, query.session_id.as_ref())
+        .await?;
+    let mut list = Vec::with_capacity(records.len());
+    for record in &records {
+        list.push(services.authority.cacheable(record).await?);
+    }
+    Ok(jcs(CacheableIdCert::list_to_jcs(&list)))
+}
+
+/// Seed S6, `GET /p2core/key/user/{user_id}[?timestamp=]`: base64 DER strings.
+pub(crate) async fn get_actor_id_certs_seed(
+    services: web::Data<Services>,
+    user_id: web::Path<String>,
+    query: web::Query<TimestampQuery>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let actor = services.accounts.resolve(&user_id).await?;
+    let at = timestamp(&query, &body)?.unwrap_or_else(now_unix);
+    let records = services
+        .authority
+        .actor_certs(actor.id, When::At(at), None)
+        .await?;
+    let list: Vec<String> = records.iter().map(|r| STANDARD.encode(&r.der)).collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// A JSON answer already serialized in canonical form (RFC 8785): sent byte for byte.
+fn jcs(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}

@@ -1,0 +1,234 @@
+//! Actors: registration, credentials, administrators and the sensitive-action check
+//! (CONTRACT §1.3, §3.2). Owns the `actor` table.
+
+use std::sync::Arc;
+
+use polyproto_types::api::error::ErrorCode;
+use polyproto_types::{FederationId, LocalName};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use super::passwords::Passwords;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::storage::entities::actor;
+use crate::storage::{db_time, is_unique_violation};
+
+/// An actor of this server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The snowflake ID.
+    pub id: i64,
+    /// The federation ID.
+    pub fid: FederationId,
+    /// Whether the actor administers the server (database flag or configuration).
+    pub is_admin: bool,
+}
+
+/// The accounts service.
+#[derive(Clone)]
+pub struct Accounts {
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    passwords: Passwords,
+}
+
+/// Passwords shorter than this are refused at registration.
+const MIN_PASSWORD_LEN: usize = 8;
+/// Passwords longer than this are refused (argon2 accepts more, but nobody needs it).
+const MAX_PASSWORD_LEN: usize = 1024;
+
+impl Accounts {
+    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>, passwords: Passwords) -> Self {
+        Self {
+            db,
+            config,
+            passwords,
+        }
+    }
+
+    /// Registers `name` with `password` (CONTRACT §1.3).
+    ///
+    /// # Errors
+    /// `RegistrationClosed`, `InvalidName`, `MalformedRequest` for an unusable password,
+    /// `FederationIdTaken`.
+    pub async fn register(&self, name: &str, password: String) -> Result<Actor> {
+        if !self.config.accounts.registration_open {
+            return Err(Error::new(
+                ErrorCode::RegistrationClosed,
+                "this server does not accept new registrations",
+            ));
+        }
+        let local =
+            LocalName::new(name).map_err(|e| Error::new(ErrorCode::InvalidName, e.to_string()))?;
+        let length = password.chars().count();
+        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&length) {
+            return Err(Error::new(
+                ErrorCode::MalformedRequest,
+                format!("a password has {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
+            ));
+        }
+        let fid = FederationId::from_parts(local.clone(), self.config.domain_name());
+        if self.find(&local).await?.is_some() {
+            return Err(taken(&fid));
+        }
+        let hash = self.passwords.hash(password).await?;
+        let now = db_time(polyproto_types::time::now_unix());
+        // A snowflake collision (same millisecond, same 22 random bits) is retried once.
+        for _ in 0..2 {
+            let row = actor::ActiveModel {
+                id: Set(super::ids::snowflake()),
+                local_name: Set(local.to_string()),
+                password_hash: Set(hash.clone()),
+                is_admin: Set(false),
+                created_at: Set(now),
+            };
+            match row.insert(&self.db).await {
+                Ok(row) => return self.actor(row),
+                Err(e) if is_unique_violation(&e) => {
+                    if self.find(&local).await?.is_some() {
+                        return Err(taken(&fid));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::internal("register", "snowflake collided twice"))
+    }
+
+    /// The actor named `name` if `password` is theirs. Unknown actors and wrong passwords get
+    /// the same error after the same work (CONTRACT §1.3).
+    ///
+    /// # Errors
+    /// `InvalidCredentials`.
+    pub async fn check_credentials(&self, name: &str, password: String) -> Result<Actor> {
+        let row = match LocalName::new(name) {
+            Ok(local) => self.find(&local).await?,
+            Err(_) => None,
+        };
+        // Without a row, `verify` checks a decoy hash: the same work, then false.
+        let hash = row.as_ref().map(|r| r.password_hash.clone());
+        match (row, self.passwords.verify(password, hash).await?) {
+            (Some(row), true) => self.actor(row),
+            _ => Err(Error::new(
+                ErrorCode::InvalidCredentials,
+                "unknown actor or wrong password",
+            )),
+        }
+    }
+
+    /// Checks the second factor of a sensitive action: the actor's password in
+    /// `X-P2-Sensitive-Solution` (CONTRACT §3.2).
+    ///
+    /// # Errors
+    /// `SensitiveSolutionRequired` (401) when missing, `SensitiveSolutionInvalid` (403) when
+    /// wrong.
+    pub async fn check_sensitive(&self, actor_id: i64, solution: Option<String>) -> Result<()> {
+        let Some(solution) = solution else {
+            return Err(Error::new(
+                ErrorCode::SensitiveSolutionRequired,
+                "this is a sensitive action: send the password in X-P2-Sensitive-Solution",
+            ));
+        };
+        let row = actor::Entity::find_by_id(actor_id).one(&self.db).await?;
+        let hash = row.map(|r| r.password_hash);
+        if self.passwords.verify(solution, hash).await? {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorCode::SensitiveSolutionInvalid,
+                "the X-P2-Sensitive-Solution is wrong",
+            ))
+        }
+    }
+
+    /// The actor with this ID.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn by_id(&self, id: i64) -> Result<Option<Actor>> {
+        actor::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(|row| self.actor(row))
+            .transpose()
+    }
+
+    /// The actor with this local name.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn by_name(&self, name: &LocalName) -> Result<Option<Actor>> {
+        self.find(name)
+            .await?
+            .map(|row| self.actor(row))
+            .transpose()
+    }
+
+    /// Resolves a seed route's `{user_id}`: a federation ID of this server or a numeric actor
+    /// ID (CONTRACT §1.1).
+    ///
+    /// # Errors
+    /// `ActorNotFound`; `InvalidName` for a string that is neither.
+    pub async fn resolve(&self, user_id: &str) -> Result<Actor> {
+        let not_found = || {
+            Error::new(
+                ErrorCode::ActorNotFound,
+                format!("no actor {user_id} on this server"),
+            )
+        };
+        let found = if let Ok(id) = user_id.parse::<i64>() {
+            self.by_id(id).await?
+        } else {
+            let fid = FederationId::new(user_id)
+                .map_err(|e| Error::new(ErrorCode::InvalidName, e.to_string()))?;
+            if fid.domain() != &self.config.domain_name() {
+                return Err(not_found());
+            }
+            self.by_name(fid.local_name()).await?
+        };
+        found.ok_or_else(not_found)
+    }
+
+    /// Grants or revokes administrator rights (`polyproto-server admin grant|revoke`).
+    ///
+    /// # Errors
+    /// `ActorNotFound`, or a storage error.
+    pub async fn set_admin(&self, name: &LocalName, admin: bool) -> Result<()> {
+        let row = self.find(name).await?.ok_or_else(|| {
+            Error::new(ErrorCode::ActorNotFound, format!("no actor named {name}"))
+        })?;
+        let mut row: actor::ActiveModel = row.into();
+        row.is_admin = Set(admin);
+        row.update(&self.db).await?;
+        Ok(())
+    }
+
+    async fn find(&self, name: &LocalName) -> Result<Option<actor::Model>> {
+        Ok(actor::Entity::find()
+            .filter(actor::Column::LocalName.eq(name.as_str()))
+            .one(&self.db)
+            .await?)
+    }
+
+    fn actor(&self, row: actor::Model) -> Result<Actor> {
+        let admins = &self.config.accounts.admins;
+        let is_admin = row.is_admin
+            || admins
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&row.local_name));
+        // Stored names were validated at registration; a bad one means a damaged database.
+        let local =
+            LocalName::new(&row.local_name).map_err(|e| Error::internal("stored local name", e))?;
+        Ok(Actor {
+            id: row.id,
+            fid: FederationId::from_parts(local, self.config.domain_name()),
+            is_admin,
+        })
+    }
+}
+
+fn taken(fid: &FederationId) -> Error {
+    Error::new(ErrorCode::FederationIdTaken, format!("{fid} is taken"))
+}

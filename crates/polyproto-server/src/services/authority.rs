@@ -1,0 +1,431 @@
+//! The certificate authority: the server's identity keys, issuing and invalidating ID-Certs,
+//! and answering certificate lookups by point in time (polyproto core §6.1, §6.4; CONTRACT §4).
+//! Owns the `server_key` and `certificate` tables.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use ed25519_dalek::SigningKey;
+use polyproto_types::api::error::ErrorCode;
+use polyproto_types::certs::{Serial, Validity};
+use polyproto_types::time::now_unix;
+use polyproto_types::{CacheableIdCert, IdCert, IdCsr, SessionId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::storage::entities::certificate::{self, KIND_ACTOR, KIND_HOME_SERVER};
+use crate::storage::entities::server_key;
+use crate::storage::{begin_write, db_time, unix_time};
+
+/// A stored certificate, as lookups return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRecord {
+    /// The serial number.
+    pub serial: Serial,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// The validity period.
+    pub validity: Validity,
+    /// When it was invalidated early, if it was.
+    pub invalidated_at: Option<u64>,
+    /// The session ID (actor certificates).
+    pub session_id: Option<String>,
+    /// The server key that signed it.
+    pub issuer_key_id: i64,
+}
+
+/// Which certificates a lookup wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// Those valid at this instant (CONTRACT §1.1): `notBefore <= t <= notAfter` and, if
+    /// invalidated, `t < invalidatedAt`.
+    At(u64),
+    /// Those whose effective validity overlaps `[from, to]` (the modern route's
+    /// `notBefore`/`notAfter` filters), invalidated ones included.
+    Overlapping {
+        /// Start of the range.
+        from: u64,
+        /// End of the range.
+        to: u64,
+    },
+}
+
+/// A newly built actor certificate, not yet stored.
+pub struct Issued {
+    /// The certificate.
+    pub cert: IdCert,
+    /// The key that signed it.
+    pub issuer_key_id: i64,
+}
+
+/// The certificate authority.
+#[derive(Clone)]
+pub struct Authority {
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    /// Decoded signing keys by ID. Keys never change once stored, so caching them is always
+    /// correct, also with several server processes on one database.
+    keys: Arc<RwLock<BTreeMap<i64, Arc<SigningKey>>>>,
+}
+
+impl Authority {
+    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>) -> Self {
+        Self {
+            db,
+            config,
+            keys: Arc::default(),
+        }
+    }
+
+    /// On first start, creates the server's identity key and self-signed certificate. Renews
+    /// them when the certificate would expire before an actor certificate issued now, so the
+    /// server never runs without the means to issue.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn ensure_server_identity(&self) -> Result<()> {
+        let now = now_unix();
+        match self.current_server_cert().await {
+            Ok(current)
+                if current.validity.not_after >= now + self.config.actor_cert_lifetime_secs() =>
+            {
+                Ok(())
+            }
+            Ok(current) => {
+                tracing::warn!(serial = %current.serial, not_after = current.validity.not_after, "the server certificate expires soon; rotating the server key");
+                self.rotate_server_key().await.map(drop)
+            }
+            Err(_) => match self.rotate_server_key().await {
+                Ok(cert) => {
+                    tracing::info!(serial = %cert.serial(), domain = %cert.issuer_domain(), "created the server identity key and certificate");
+                    Ok(())
+                }
+                // Another process created it at the same moment.
+                Err(_) if self.current_server_cert().await.is_ok() => Ok(()),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    /// Replaces the server's identity key and certificate (CONTRACT §4.4): the new
+    /// certificate is valid from now, the old one is invalidated now and stays in history.
+    ///
+    /// # Errors
+    /// A storage error; a concurrent rotation makes one of the two fail.
+    pub async fn rotate_server_key(&self) -> Result<IdCert> {
+        let now = now_unix();
+        let mut seed = Zeroizing::new([0u8; 32]);
+        super::tokens::fill_random(seed.as_mut());
+        let key = SigningKey::from_bytes(&seed);
+        let validity = Validity::new(now, now + self.config.server_cert_lifetime_secs())
+            .map_err(|e| Error::internal("server validity", e))?;
+        let serial = Serial::random();
+        let cert = IdCert::issue_home_server(&key, &self.config.domain_name(), &serial, validity)
+            .map_err(|e| Error::internal("issue server certificate", e))?;
+
+        let txn = begin_write(&self.db).await?;
+        let last = server_key::Entity::find()
+            .order_by_desc(server_key::Column::Id)
+            .one(&txn)
+            .await?;
+        let key_id = last.map_or(1, |k| k.id + 1);
+        server_key::ActiveModel {
+            id: Set(key_id),
+            secret: Set(seed.to_vec()),
+            created_at: Set(db_time(now)),
+        }
+        .insert(&txn)
+        .await?;
+        certificate::Entity::update_many()
+            .col_expr(
+                certificate::Column::InvalidatedAt,
+                Expr::value(db_time(now)),
+            )
+            .filter(certificate::Column::Kind.eq(KIND_HOME_SERVER))
+            .filter(certificate::Column::InvalidatedAt.is_null())
+            .exec(&txn)
+            .await?;
+        Self::store(&txn, &cert, key_id, KIND_HOME_SERVER, None).await?;
+        txn.commit().await?;
+        self.remember_key(key_id, key);
+        tracing::info!(serial = %cert.serial(), key_id, "new server identity key and certificate");
+        Ok(cert)
+    }
+
+    /// Builds an actor certificate for a verified CSR, signed with the current server key,
+    /// valid from now for the configured lifetime but never past the server certificate
+    /// (CONTRACT §4.1). The caller stores it in its transaction with [`Authority::store_actor`].
+    ///
+    /// # Errors
+    /// `CsrSubjectMismatch` if the CSR is for another domain; a storage error.
+    pub async fn build_actor_cert(&self, csr: &IdCsr) -> Result<Issued> {
+        let domain = self.config.domain_name();
+        if csr.fid().domain() != &domain {
+            return Err(Error::new(
+                ErrorCode::CsrSubjectMismatch,
+                format!(
+                    "the CSR is for domain {}, this server is {domain}",
+                    csr.fid().domain()
+                ),
+            ));
+        }
+        let server = self.current_server_cert().await?;
+        let key = self.signing_key(server.issuer_key_id).await?;
+        let now = now_unix();
+        let not_after =
+            (now + self.config.actor_cert_lifetime_secs()).min(server.validity.not_after);
+        let validity = Validity::new(now, not_after).map_err(|_| {
+            Error::new(
+                ErrorCode::StorageUnavailable,
+                "the server certificate has expired; an administrator must rotate the server key",
+            )
+        })?;
+        let cert = IdCert::issue_actor(csr, &key, &domain, &Serial::random(), validity)
+            .map_err(|e| Error::internal("issue actor certificate", e))?;
+        Ok(Issued {
+            cert,
+            issuer_key_id: server.issuer_key_id,
+        })
+    }
+
+    /// Stores an issued actor certificate. A serial collision (1 in 2^63) surfaces as a
+    /// unique violation, which the caller retries.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn store_actor(
+        conn: &impl ConnectionTrait,
+        issued: &Issued,
+        actor_id: i64,
+    ) -> Result<(), sea_orm::DbErr> {
+        Self::store(
+            conn,
+            &issued.cert,
+            issued.issuer_key_id,
+            KIND_ACTOR,
+            Some(actor_id),
+        )
+        .await
+    }
+
+    /// Invalidates a certificate now (polyproto core §6.1.4), if it is not already.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn invalidate(
+        conn: &impl ConnectionTrait,
+        serial: i64,
+        now: u64,
+    ) -> Result<(), sea_orm::DbErr> {
+        certificate::Entity::update_many()
+            .col_expr(
+                certificate::Column::InvalidatedAt,
+                Expr::value(db_time(now)),
+            )
+            .filter(certificate::Column::Serial.eq(serial))
+            .filter(certificate::Column::InvalidatedAt.is_null())
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn store(
+        conn: &impl ConnectionTrait,
+        cert: &IdCert,
+        key_id: i64,
+        kind: &str,
+        actor_id: Option<i64>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let validity = cert.validity();
+        certificate::ActiveModel {
+            serial: Set(serial_to_db(cert.serial())),
+            kind: Set(kind.to_owned()),
+            actor_id: Set(actor_id),
+            session_id: Set(cert.actor().map(|a| a.session_id().to_string())),
+            der: Set(cert.as_der().to_vec()),
+            not_before: Set(db_time(validity.not_before)),
+            not_after: Set(db_time(validity.not_after)),
+            invalidated_at: Set(None),
+            issuer_key_id: Set(key_id),
+        }
+        .insert(conn)
+        .await
+        .map(drop)
+    }
+
+    /// The current server certificate.
+    ///
+    /// # Errors
+    /// `CertificateNotFound` before the first start completed; a storage error.
+    pub async fn current_server_cert(&self) -> Result<CertRecord> {
+        let row = certificate::Entity::find()
+            .filter(certificate::Column::Kind.eq(KIND_HOME_SERVER))
+            .filter(certificate::Column::InvalidatedAt.is_null())
+            .order_by_desc(certificate::Column::NotBefore)
+            .one(&self.db)
+            .await?;
+        row.map(record).transpose()?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::CertificateNotFound,
+                "the server has no identity certificate",
+            )
+        })
+    }
+
+    /// The server certificate valid at `at`, or the current one.
+    ///
+    /// # Errors
+    /// `CertificateNotFound` if none was valid then.
+    pub async fn server_cert(&self, at: Option<u64>) -> Result<CertRecord> {
+        let Some(at) = at else {
+            return self.current_server_cert().await;
+        };
+        let row = certificate::Entity::find()
+            .filter(certificate::Column::Kind.eq(KIND_HOME_SERVER))
+            .filter(when(When::At(at)))
+            .order_by_desc(certificate::Column::NotBefore)
+            .one(&self.db)
+            .await?;
+        row.map(record).transpose()?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::CertificateNotFound,
+                format!("the server had no certificate at {at}"),
+            )
+        })
+    }
+
+    /// An actor's certificates matching `when` and, if given, `session`, oldest first.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn actor_certs(
+        &self,
+        actor_id: i64,
+        when_: When,
+        session: Option<&SessionId>,
+    ) -> Result<Vec<CertRecord>> {
+        let mut query = certificate::Entity::find()
+            .filter(certificate::Column::ActorId.eq(actor_id))
+            .filter(certificate::Column::Kind.eq(KIND_ACTOR))
+            .filter(when(when_));
+        if let Some(session) = session {
+            query = query.filter(certificate::Column::SessionId.eq(session.as_str()));
+        }
+        let rows = query
+            .order_by_asc(certificate::Column::NotBefore)
+            .limit(1000)
+            .all(&self.db)
+            .await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    /// The certificate with its cache information signed by the key that issued it
+    /// (CONTRACT §4.3), with a cache window from now for the configured length.
+    ///
+    /// # Errors
+    /// A storage error loading the key.
+    pub async fn cacheable(&self, cert: &CertRecord) -> Result<CacheableIdCert> {
+        let key = self.signing_key(cert.issuer_key_id).await?;
+        let now = now_unix();
+        let pem = polyproto_types::certs::certificate_pem(&cert.der);
+        Ok(CacheableIdCert::sign_pem(
+            &cert.serial,
+            pem,
+            now,
+            now + self.config.certs.cache_window_secs,
+            cert.invalidated_at,
+            &key,
+        ))
+    }
+
+    /// The signing key with this ID.
+    async fn signing_key(&self, key_id: i64) -> Result<Arc<SigningKey>> {
+        if let Some(key) = self
+            .keys
+            .read()
+            .ok()
+            .and_then(|keys| keys.get(&key_id).cloned())
+        {
+            return Ok(key);
+        }
+        let row = server_key::Entity::find_by_id(key_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::internal("server key", format!("key {key_id} is missing")))?;
+        let seed = Zeroizing::new(row.secret);
+        let seed: &[u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::internal("server key", "not 32 bytes"))?;
+        Ok(self.remember_key(key_id, SigningKey::from_bytes(seed)))
+    }
+
+    fn remember_key(&self, key_id: i64, key: SigningKey) -> Arc<SigningKey> {
+        let key = Arc::new(key);
+        if let Ok(mut keys) = self.keys.write() {
+            keys.insert(key_id, key.clone());
+        }
+        key
+    }
+}
+
+/// Serials this server issues fit 63 bits; foreign ones never reach this table.
+pub(crate) fn serial_to_db(serial: &Serial) -> i64 {
+    serial
+        .to_u64()
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(i64::MAX)
+}
+
+fn record(row: certificate::Model) -> Result<CertRecord> {
+    // Stored serials are positive; a bad one means a damaged database.
+    let serial = u64::try_from(row.serial)
+        .ok()
+        .and_then(|s| Serial::from_u64(s).ok())
+        .ok_or_else(|| Error::internal("stored serial", row.serial))?;
+    Ok(CertRecord {
+        serial,
+        der: row.der,
+        validity: Validity {
+            not_before: unix_time(row.not_before),
+            not_after: unix_time(row.not_after),
+        },
+        invalidated_at: row.invalidated_at.map(unix_time),
+        session_id: row.session_id,
+        issuer_key_id: row.issuer_key_id,
+    })
+}
+
+fn when(when: When) -> Condition {
+    use certificate::Column;
+    match when {
+        When::At(t) => {
+            let t = db_time(t);
+            Condition::all()
+                .add(Column::NotBefore.lte(t))
+                .add(Column::NotAfter.gte(t))
+                .add(
+                    Condition::any()
+                        .add(Column::InvalidatedAt.is_null())
+                        .add(Column::InvalidatedAt.gt(t)),
+                )
+        }
+        When::Overlapping { from, to } => {
+            let (from, to) = (db_time(from), db_time(to));
+            Condition::all()
+                .add(Column::NotBefore.lte(to))
+                .add(Column::NotAfter.gte(from))
+                .add(
+                    Condition::any()
+                        .add(Column::InvalidatedAt.is_null())
+                        .add(Column::InvalidatedAt.gt(from)),
+                )
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The logic of the home server. Each service owns its tables; handlers call services and
+//! never touch storage (ARCHITECTURE rule 1).
+
+pub mod accounts;
+pub mod authority;
+mod ids;
+mod passwords;
+pub mod sessions;
+mod tokens;
+
+pub(crate) use tokens::fill_random as random_bytes;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::error::Result;
+
+pub use accounts::Accounts;
+pub use authority::Authority;
+pub use sessions::Sessions;
+
+/// All services, shared by every worker.
+#[derive(Clone)]
+pub struct Services {
+    /// Actors and passwords.
+    pub accounts: Accounts,
+    /// Sessions and tokens.
+    pub sessions: Sessions,
+    /// The certificate authority.
+    pub authority: Authority,
+    /// The configuration.
+    pub config: Arc<Config>,
+    db: DatabaseConnection,
+}
+
+impl Services {
+    /// Builds the services on an open, migrated database, creating the server's identity key
+    /// and certificate on first start.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn new(db: DatabaseConnection, config: Arc<Config>) -> Result<Self> {
+        let passwords = passwords::Passwords::new(&config);
+        let accounts = Accounts::new(db.clone(), config.clone(), passwords);
+        let authority = Authority::new(db.clone(), config.clone());
+        authority.ensure_server_identity().await?;
+        let sessions = Sessions::new(db.clone(), config.clone(), authority.clone());
+        Ok(Self {
+            accounts,
+            sessions,
+            authority,
+            config,
+            db,
+        })
+    }
+
+    /// Closes the database connections.
+    pub async fn close(&self) {
+        if let Err(e) = self.db.clone().close().await {
+            tracing::warn!(error = %e, "closing the database");
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn healthy(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+}

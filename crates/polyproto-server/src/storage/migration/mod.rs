@@ -1,0 +1,15 @@
+//! Schema migrations, append-only: a released migration is never edited.
+
+mod m0001_initial;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Runs the migrations in order; called at every start (idempotent).
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}
