@@ -72,3 +72,67 @@ fn new_request_id() -> String {
     crate::services::random_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::observe;
+
+    async fn boom() -> HttpResponse {
+        panic!("deliberate")
+    }
+
+    /// What actix sends for a request: the response, or the rendering of the error.
+    macro_rules! answer {
+        ($app:expr, $request:expr) => {
+            match test::try_call_service($app, $request).await {
+                Ok(response) => response.into_parts().1.map_into_boxed_body(),
+                Err(error) => error.error_response(),
+            }
+        };
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_problem_json_500_and_the_worker_lives_on() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(observe))
+                .route("/boom", web::get().to(boom))
+                .route(
+                    "/fine",
+                    web::get().to(|| async { HttpResponse::Ok().body("fine") }),
+                ),
+        )
+        .await;
+        for _ in 0..2 {
+            let response = answer!(&app, test::TestRequest::get().uri("/boom").to_request());
+            assert_eq!(response.status(), 500);
+            assert!(response.headers().contains_key("x-request-id"));
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok());
+            assert_eq!(content_type, Some("application/problem+json"));
+            let body: serde_json::Value =
+                serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap();
+            assert_eq!(body["error"], "P2CORE_INTERNAL");
+            assert_eq!(body["status"], 500);
+        }
+        let request = test::TestRequest::get()
+            .uri("/fine")
+            .insert_header(("x-request-id", "abc-123"))
+            .to_request();
+        let response = answer!(&app, request);
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            Some("abc-123")
+        );
+    }
+}

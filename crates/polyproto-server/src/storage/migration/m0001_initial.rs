@@ -49,6 +49,8 @@ enum Certificate {
     IssuerKeyId,
 }
 
+// Column names mirror the table; `SessionId` is the column `session_id`, not a naming slip.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden)]
 enum Session {
     Table,

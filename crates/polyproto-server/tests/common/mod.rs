@@ -1,0 +1,457 @@
+//! The end-to-end harness: a real server on a random loopback port, on SQLite or on a fresh
+//! PostgreSQL database, and a small HTTP client speaking the contract.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses part of the harness"
+)]
+
+use std::sync::Once;
+
+use ed25519_dalek::SigningKey;
+use polyproto_server::{Config, Server};
+use polyproto_types::api::error::{ErrorCode, Problem};
+use polyproto_types::names::ActorDn;
+use polyproto_types::{CacheableIdCert, FederationId, IdCert, IdCsr, SessionId};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The environment variable holding a PostgreSQL URL for the PostgreSQL runs.
+pub const POSTGRES_URL_VAR: &str = "POLYPROTO_TEST_POSTGRES_URL";
+/// When set (CI sets it), a missing PostgreSQL URL fails the tests instead of skipping them.
+pub const REQUIRE_POSTGRES_VAR: &str = "POLYPROTO_TEST_REQUIRE_POSTGRES";
+/// The password every test actor gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each named `async fn name(backend: Backend)`, a test per database:
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// A PostgreSQL database made for one test server.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+/// A running test server.
+pub struct TestServer {
+    server: Option<Server>,
+    pub config: Config,
+    pub url: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+}
+
+static LOGGING: Once = Once::new();
+
+impl TestServer {
+    /// A server with the test defaults, or `None` (with the reason printed) when the backend is
+    /// PostgreSQL and no URL is configured.
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// As [`TestServer::start`], with the configuration adjusted by `tweak`.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        LOGGING.call_once(|| {
+            let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
+            polyproto_server::logging::init(&polyproto_server::config::LogSettings {
+                level,
+                json: false,
+            });
+        });
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create().await?),
+        };
+        let mut config = Config {
+            bind: vec!["127.0.0.1:0".parse().expect("address")],
+            data_dir: dir.path().join("data"),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+            workers: Some(2),
+            ..Config::default()
+        };
+        config.accounts.max_concurrent_password_hashes = Some(4);
+        tweak(&mut config);
+        config.validate().expect("test configuration");
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let url = server.url();
+        let http = reqwest::Client::builder().build().expect("client");
+        Some(Self {
+            server: Some(server),
+            config,
+            url,
+            http,
+            _dir: dir,
+            pg,
+        })
+    }
+
+    /// Stops the server and starts it again on the same database and configuration (new port).
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        let server = Server::start(self.config.clone())
+            .await
+            .expect("server restarts");
+        self.url = server.url();
+        self.server = Some(server);
+    }
+
+    /// The running server.
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    /// Stops the server and drops its PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_database().await;
+        }
+    }
+
+    /// The server's domain.
+    pub fn domain(&self) -> &str {
+        &self.config.domain
+    }
+
+    /// A request to `path` (with its query) on this server.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url))
+    }
+
+    /// Sends a request and reads the whole answer.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let request_id = response.headers().get("x-request-id").is_some();
+        let body = response.bytes().await.expect("body").to_vec();
+        Answer {
+            status,
+            content_type,
+            body,
+            request_id,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// A JSON body sent without a Content-Type, as the reference client does.
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &impl Serialize,
+        auth: Auth<'_>,
+    ) -> Answer {
+        let request = auth.apply(
+            self.request(method, path)
+                .body(serde_json::to_string(body).expect("json")),
+        );
+        self.send(request).await
+    }
+
+    /// Registers `name` with [`PASSWORD`].
+    pub async fn register(&self, name: &str) -> FederationId {
+        let body = serde_json::json!({"actor_name": name, "auth_payload": {"password": PASSWORD}});
+        let answer = self
+            .json(
+                reqwest::Method::POST,
+                "/.p2/core/v1/register",
+                &body,
+                Auth::None,
+            )
+            .await;
+        answer.expect(201);
+        let value: serde_json::Value = answer.json();
+        FederationId::new(value["fid"].as_str().expect("fid")).expect("valid fid")
+    }
+
+    /// Signs `fid`'s actor in with a new key and a CSR for `session`.
+    pub async fn login(&self, fid: &FederationId, session: &str) -> Session {
+        let key = new_key();
+        let session_id = SessionId::new(session).expect("session id");
+        let csr = IdCsr::new(&key, &ActorDn::new(fid.clone(), session_id.clone())).expect("csr");
+        let answer = self
+            .trust(fid.local_name().as_str(), PASSWORD, Some(&csr.to_pem()))
+            .await;
+        answer.expect(201);
+        let value: serde_json::Value = answer.json();
+        let cert =
+            IdCert::from_pem(value["id_cert"].as_str().expect("id_cert")).expect("cert parses");
+        assert_eq!(value["idCert"], value["id_cert"]);
+        Session {
+            fid: fid.clone(),
+            key,
+            session_id,
+            token: value["token"].as_str().expect("token").to_owned(),
+            cert,
+        }
+    }
+
+    /// `POST /.p2/core/v1/session/trust`.
+    pub async fn trust(&self, name: &str, password: &str, csr: Option<&str>) -> Answer {
+        let mut body =
+            serde_json::json!({"actor_name": name, "auth_payload": {"password": password}});
+        if let Some(csr) = csr {
+            body["csr"] = csr.into();
+        }
+        self.json(
+            reqwest::Method::POST,
+            "/.p2/core/v1/session/trust",
+            &body,
+            Auth::None,
+        )
+        .await
+    }
+
+    /// The current server certificate, verified: cacheable form, cache signature under its own
+    /// key, self-signed and valid now.
+    pub async fn server_cert(&self) -> IdCert {
+        let answer = self.get("/.p2/core/v1/idcert/server").await;
+        answer.expect(200);
+        let cacheable: CacheableIdCert = answer.json();
+        let cert = IdCert::from_pem(&cacheable.id_cert_pem).expect("server cert parses");
+        cacheable
+            .verify(cert.public_key())
+            .expect("cache signature");
+        cert.validate_home_server(polyproto_types::time::now_unix())
+            .expect("valid server cert");
+        cert
+    }
+
+    /// `GET /.p2/core/v1/idcert/actor/{fid}` with `query`, each entry's cache signature checked
+    /// under the current server key.
+    pub async fn actor_certs(&self, fid: &FederationId, query: &str) -> Vec<CacheableIdCert> {
+        let answer = self
+            .get(&format!("/.p2/core/v1/idcert/actor/{fid}{query}"))
+            .await;
+        answer.expect(200);
+        assert_eq!(
+            answer.text(),
+            polyproto_types::wire::to_jcs(&answer.json::<serde_json::Value>()).expect("jcs")
+        );
+        answer.json()
+    }
+
+    /// Grants administrator rights directly through the services.
+    pub async fn grant_admin(&self, fid: &FederationId) {
+        self.server()
+            .services()
+            .accounts
+            .set_admin(fid.local_name(), true)
+            .await
+            .expect("grant");
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Sensitive(&'a str, &'a str),
+}
+
+impl Auth<'_> {
+    pub fn apply(self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Sensitive(token, solution) => request
+                .bearer_auth(token)
+                .header("X-P2-Sensitive-Solution", solution),
+        }
+    }
+}
+
+/// A signed-in session.
+pub struct Session {
+    pub fid: FederationId,
+    pub key: SigningKey,
+    pub session_id: SessionId,
+    pub token: String,
+    pub cert: IdCert,
+}
+
+impl Session {
+    /// A CSR for this session with a fresh key (returned with it).
+    pub fn new_csr(&self) -> (SigningKey, IdCsr) {
+        let key = new_key();
+        let csr = IdCsr::new(
+            &key,
+            &ActorDn::new(self.fid.clone(), self.session_id.clone()),
+        )
+        .expect("csr");
+        (key, csr)
+    }
+
+    pub fn bearer(&self) -> Auth<'_> {
+        Auth::Bearer(&self.token)
+    }
+
+    pub fn sensitive(&self) -> Auth<'_> {
+        Auth::Sensitive(&self.token, PASSWORD)
+    }
+}
+
+/// A whole answer.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub request_id: bool,
+}
+
+impl Answer {
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        assert!(self.request_id, "every answer carries X-Request-Id");
+        self
+    }
+
+    #[track_caller]
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not the expected JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts a problem+json answer with this status and code (CONTRACT §6).
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, code: ErrorCode) -> Problem {
+        self.expect(status);
+        assert_eq!(
+            self.content_type,
+            "application/problem+json",
+            "body: {}",
+            self.text()
+        );
+        let problem: Problem = self.json();
+        assert_eq!(problem.error, code, "body: {}", self.text());
+        assert_eq!((problem.status, problem.errcode), (status, status));
+        assert_eq!(problem.namespace, "https://polyproto.org/core");
+        assert!(!problem.detail.is_empty() && !problem.title.is_empty());
+        problem
+    }
+}
+
+/// A fresh random Ed25519 key.
+pub fn new_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("randomness");
+    SigningKey::from_bytes(&seed)
+}
+
+impl PgDatabase {
+    /// A fresh database on the configured server, or `None` with the reason printed.
+    async fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            assert!(
+                std::env::var_os(REQUIRE_POSTGRES_VAR).is_none(),
+                "{REQUIRE_POSTGRES_VAR} is set but {POSTGRES_URL_VAR} is not"
+            );
+            eprintln!(
+                "skipping the PostgreSQL run: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+            );
+            return None;
+        };
+        let mut suffix = [0u8; 6];
+        getrandom::fill(&mut suffix).expect("randomness");
+        let name = format!(
+            "polyproto_test_{}",
+            suffix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let admin = sea_orm::Database::connect(admin_url.as_str())
+            .await
+            .expect("connect to PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let (base, query) = admin_url
+            .split_once('?')
+            .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+        let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+        let url = match query {
+            Some(query) => format!("{prefix}/{name}?{query}"),
+            None => format!("{prefix}/{name}"),
+        };
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    async fn drop_database(self) {
+        if let Ok(admin) = sea_orm::Database::connect(self.admin_url.as_str()).await {
+            admin
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .await
+                .ok();
+            admin.close().await.ok();
+        }
+    }
+}
