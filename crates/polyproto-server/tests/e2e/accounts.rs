@@ -74,8 +74,10 @@ async fn registration(backend: Backend) {
     server.send(typed).await.expect(201);
     server.stop().await;
 
-    let Some(closed) =
-        TestServer::start_with(backend, |c| c.accounts.registration_open = false).await
+    let Some(closed) = TestServer::start_with(backend, |c| {
+        c.accounts.registration_open = false;
+    })
+    .await
     else {
         return;
     };

@@ -233,7 +233,7 @@ async fn seed_s1_rotates_key_and_token(backend: Backend) {
 
 async fn s1_without_second_factor_when_configured(backend: Backend) {
     let Some(server) = TestServer::start_with(backend, |c| {
-        c.accounts.rotation_requires_sensitive_solution = false
+        c.accounts.rotation_requires_sensitive_solution = false;
     })
     .await
     else {

@@ -120,7 +120,10 @@ async fn parallel_sign_ins_and_rotations(backend: Backend) {
 }
 
 async fn bodies_over_the_limit_are_refused(backend: Backend) {
-    let Some(server) = TestServer::start_with(backend, |c| c.limits.max_body_bytes = 4096).await
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.limits.max_body_bytes = 4096;
+    })
+    .await
     else {
         return;
     };
@@ -144,7 +147,7 @@ async fn bodies_over_the_limit_are_refused(backend: Backend) {
 
 async fn well_known_and_health(backend: Backend) {
     let Some(server) = TestServer::start_with(backend, |c| {
-        c.public_url = Some("https://example.com/".to_owned())
+        c.public_url = Some("https://example.com/".to_owned());
     })
     .await
     else {

@@ -15,8 +15,10 @@ on_both_backends!(
 );
 
 async fn only_admins_with_the_second_factor_rotate(backend: Backend) {
-    let Some(server) =
-        TestServer::start_with(backend, |c| c.accounts.admins = vec!["root".to_owned()]).await
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.accounts.admins = vec!["root".to_owned()];
+    })
+    .await
     else {
         return;
     };
