@@ -89,8 +89,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    logging::init(&config.log);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let mut log = config.log.clone();
+    if !matches!(command, Command::Serve) {
+        // One-shot commands print their result; routine start-up logs would only be noise.
+        log.level = "warn".to_owned();
+    }
+    logging::init(&log);
+    let result = match command {
         Command::Serve => serve(config).await,
         Command::Admin { action } => admin(config, action).await,
         Command::Config {

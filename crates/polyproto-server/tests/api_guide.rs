@@ -1,0 +1,119 @@
+//! docs/api-guide.md as a newcomer runs it: every `sh` block in order, in one shell, against the
+//! real binary started with no configuration. Keeps the guide true.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_polyproto-server");
+
+#[test]
+fn every_example_of_the_api_guide_works_as_written() {
+    for tool in ["curl", "openssl", "awk", "sed"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .unwrap();
+        assert!(
+            found.status.success(),
+            "the API guide needs {tool}; install it"
+        );
+    }
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api-guide.md"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--public-url",
+            &format!("http://localhost:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The guide's commands, with the guide's port replaced by this server's; `polyproto-server`
+    // is the binary under test, run in the same directory as the server (same database).
+    let mut script = String::from("set -eu\n");
+    let mut blocks = 0;
+    for block in guide.split("```sh\n").skip(1) {
+        let code = block.split("```").next().unwrap();
+        script.push_str(&code.replace(":8080", &format!(":{port}")));
+        script.push_str("\necho\n");
+        blocks += 1;
+    }
+    assert!(blocks >= 10, "the guide's examples were not found");
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    assert!(
+        output.status.success(),
+        "the guide failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !stdout.contains("P2CORE_"),
+        "an example answered an error:\n{stdout}"
+    );
+    for expected in [
+        "\"fid\":\"alice@localhost\"",
+        "\"idCert\":\"-----BEGIN CERTIFICATE-----",
+        "alice is now an administrator",
+        "-----BEGIN PUBLIC KEY-----",
+        "\"status\":\"ok\"",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected} in:\n{stdout}"
+        );
+    }
+    assert_eq!(
+        stdout.lines().filter(|line| *line == "204").count(),
+        2,
+        "the deletion and the logout answer 204:\n{stdout}"
+    );
+}
+
+#[test]
+fn the_guide_lists_every_error_code_with_its_status() {
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api-guide.md"),
+    )
+    .unwrap();
+    for code in polyproto_types::api::error::ErrorCode::ALL {
+        let row = format!("| `{}` | {} |", code.as_str(), code.status());
+        assert!(
+            guide.contains(&row),
+            "docs/api-guide.md lacks the row {row}"
+        );
+    }
+}
