@@ -38,6 +38,8 @@ pub struct Config {
     pub accounts: AccountSettings,
     /// Request limits.
     pub limits: Limits,
+    /// MLS KeyPackage policy and limits.
+    pub key_packages: KeyPackageSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -84,6 +86,32 @@ pub struct Limits {
     pub max_body_bytes: usize,
 }
 
+/// MLS KeyPackage policy and limits (CONTRACT §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyPackageSettings {
+    /// Ciphersuites accepted (RFC 9420 §17.1 numbers). Default `[1]`,
+    /// MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519.
+    pub allowed_ciphersuites: Vec<u16>,
+    /// The longest lifetime a KeyPackage may declare, in days. Default 90.
+    pub max_lifetime_days: u64,
+    /// Normal KeyPackages a session may have stored. Default 100.
+    pub max_per_session: usize,
+    /// The largest KeyPackage, in bytes. Default 16384.
+    pub max_bytes: usize,
+}
+
+impl Default for KeyPackageSettings {
+    fn default() -> Self {
+        Self {
+            allowed_ciphersuites: vec![1],
+            max_lifetime_days: 90,
+            max_per_session: 100,
+            max_bytes: 16 * 1024,
+        }
+    }
+}
+
 /// Logging settings. The `RUST_LOG` environment variable overrides the level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -109,6 +137,7 @@ impl Default for Config {
             certs: CertSettings::default(),
             accounts: AccountSettings::default(),
             limits: Limits::default(),
+            key_packages: KeyPackageSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -263,6 +292,19 @@ impl Config {
                 "must be between 1 and 43200".to_owned(),
             );
         }
+        let kp = &self.key_packages;
+        if kp.allowed_ciphersuites.is_empty() {
+            return invalid(
+                "key_packages.allowed_ciphersuites",
+                "at least one ciphersuite is needed".to_owned(),
+            );
+        }
+        if kp.max_lifetime_days == 0 || kp.max_per_session == 0 || kp.max_bytes < 256 {
+            return invalid(
+                "key_packages",
+                "limits must be positive (max_bytes at least 256)".to_owned(),
+            );
+        }
         if self.workers == Some(0) {
             return invalid("workers", "must be at least 1".to_owned());
         }
@@ -313,6 +355,14 @@ impl Config {
     /// Server certificate lifetime in seconds.
     pub fn server_cert_lifetime_secs(&self) -> u64 {
         self.certs.server_lifetime_days * DAY
+    }
+
+    /// The KeyPackage validation policy.
+    pub fn key_package_policy(&self) -> polyproto_types::key_package::KeyPackagePolicy {
+        polyproto_types::key_package::KeyPackagePolicy {
+            allowed_ciphersuites: self.key_packages.allowed_ciphersuites.clone(),
+            max_lifetime_secs: self.key_packages.max_lifetime_days * DAY,
+        }
     }
 
     /// The configuration as TOML, for `config print`.

@@ -25,6 +25,7 @@ fn every_example_of_the_api_guide_works_as_written() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("polyproto-data");
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -48,26 +49,25 @@ fn every_example_of_the_api_guide_works_as_written() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    // The guide's commands, with the guide's port replaced by this server's; `polyproto-server`
-    // is the binary under test, run in the same directory as the server (same database).
+    // The guide's commands, run from the repository root as the guide says, with the guide's
+    // port and data directory replaced by this server's, and the administration helper
+    // running the binary under test instead of building a release.
     let mut script = String::from("set -eu\n");
     let mut blocks = 0;
     for block in guide.split("```sh\n").skip(1) {
         let code = block.split("```").next().unwrap();
-        script.push_str(&code.replace(":8080", &format!(":{port}")));
+        let code = code
+            .replace(":8080", &format!(":{port}"))
+            .replace("\"$REPO/polyproto-data\"", &format!("{data_dir:?}"))
+            .replace("cargo run -q --release --manifest-path \"$REPO/Cargo.toml\" -p polyproto-server --", BIN);
+        script.push_str(&code);
         script.push_str("\necho\n");
         blocks += 1;
     }
     assert!(blocks >= 10, "the guide's examples were not found");
-    let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let output = Command::new("bash")
-        .current_dir(dir.path())
-        .env("PATH", path)
+        .current_dir(&repo)
         .arg("-c")
         .arg(&script)
         .output()
@@ -84,6 +84,15 @@ fn every_example_of_the_api_guide_works_as_written() {
         !stdout.contains("P2CORE_"),
         "an example answered an error:\n{stdout}"
     );
+    assert!(
+        stdout.lines().any(|l| l == "201") && stdout.lines().any(|l| l == "200"),
+        "uploads:\n{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("[\"AAEABQ").count(),
+        3,
+        "three claims, each one KeyPackage:\n{stdout}"
+    );
     for expected in [
         "\"fid\":\"alice@localhost\"",
         "\"idCert\":\"-----BEGIN CERTIFICATE-----",
@@ -98,8 +107,8 @@ fn every_example_of_the_api_guide_works_as_written() {
     }
     assert_eq!(
         stdout.lines().filter(|line| *line == "204").count(),
-        2,
-        "the deletion and the logout answer 204:\n{stdout}"
+        3,
+        "the deletion, the logout and S3 answer 204:\n{stdout}"
     );
 }
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod certs;
 mod extract;
+mod key_packages;
 mod meta;
 pub(crate) mod observe;
 
@@ -83,6 +84,27 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     mount(
         api::get_actor_id_certs::SEED,
         m(&api::get_actor_id_certs::SEED).to(certs::get_actor_id_certs_seed),
+    );
+    mount(
+        api::add_key_packages::ROUTE,
+        m(&api::add_key_packages::ROUTE).to(key_packages::add_key_packages),
+    );
+    mount(
+        api::add_key_packages::SEED,
+        m(&api::add_key_packages::SEED).to(key_packages::add_key_packages_seed),
+    );
+    let last_resort = api::replace_last_resort_key_package::SEED;
+    mount(
+        last_resort,
+        m(&last_resort).to(key_packages::replace_last_resort),
+    );
+    mount(
+        api::claim_key_packages::ROUTE,
+        m(&api::claim_key_packages::ROUTE).to(key_packages::claim),
+    );
+    mount(
+        api::claim_key_packages::SEED,
+        m(&api::claim_key_packages::SEED).to(key_packages::claim),
     );
     mount(
         api::well_known::ROUTE,

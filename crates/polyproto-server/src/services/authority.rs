@@ -259,6 +259,23 @@ impl Authority {
         .map(drop)
     }
 
+    /// A certificate this server issued, by serial.
+    ///
+    /// # Errors
+    /// `CertificateNotFound`; a storage error.
+    pub async fn certificate(&self, serial: i64) -> Result<IdCert> {
+        let row = certificate::Entity::find_by_id(serial)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::CertificateNotFound,
+                    format!("no certificate {serial}"),
+                )
+            })?;
+        IdCert::from_der(&row.der).map_err(|e| Error::internal("stored certificate", e))
+    }
+
     /// The current server certificate.
     ///
     /// # Errors

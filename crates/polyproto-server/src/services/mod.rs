@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod authority;
 mod ids;
+pub mod key_packages;
 mod passwords;
 pub mod sessions;
 mod tokens;
@@ -19,6 +20,7 @@ use crate::error::Result;
 
 pub use accounts::Accounts;
 pub use authority::Authority;
+pub use key_packages::KeyPackages;
 pub use sessions::Sessions;
 
 /// All services, shared by every worker.
@@ -30,6 +32,8 @@ pub struct Services {
     pub sessions: Sessions,
     /// The certificate authority.
     pub authority: Authority,
+    /// The KeyPackage store.
+    pub key_packages: KeyPackages,
     /// The configuration.
     pub config: Arc<Config>,
     db: DatabaseConnection,
@@ -47,10 +51,17 @@ impl Services {
         let authority = Authority::new(db.clone(), config.clone());
         authority.ensure_server_identity().await?;
         let sessions = Sessions::new(db.clone(), config.clone(), authority.clone());
+        let key_packages = KeyPackages::new(
+            db.clone(),
+            config.clone(),
+            authority.clone(),
+            sessions.clone(),
+        );
         Ok(Self {
             accounts,
             sessions,
             authority,
+            key_packages,
             config,
             db,
         })

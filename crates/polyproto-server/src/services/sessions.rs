@@ -9,12 +9,13 @@ use polyproto_types::{FederationId, IdCert, IdCsr, SessionId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter,
+    QueryFilter, QueryOrder,
 };
 use subtle::ConstantTimeEq;
 
 use super::accounts::Actor;
 use super::authority::{Authority, Issued, serial_to_db};
+use super::key_packages::KeyPackages;
 use super::tokens::{hash_token, new_token};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -40,6 +41,16 @@ impl Caller {
     /// Whether the session still waits for its first ID-Cert.
     pub fn is_pending(&self) -> bool {
         !self.foreign && self.cert_serial.is_none()
+    }
+
+    /// The session's row, for services keeping data per session.
+    pub(crate) fn row_id(&self) -> i64 {
+        self.row_id
+    }
+
+    /// The serial of the session's current certificate (local sessions).
+    pub(crate) fn cert_serial(&self) -> Option<i64> {
+        self.cert_serial
     }
 
     /// The local actor's ID, for routes only local sessions with a certificate may use.
@@ -244,6 +255,8 @@ impl Sessions {
         let txn = begin_write(&self.db).await?;
         Authority::invalidate(&txn, old_serial, now).await?;
         Authority::store_actor(&txn, &issued, actor.id).await?;
+        // KeyPackages are signed by the retired key (CONTRACT §5: they belong to it).
+        KeyPackages::remove_for_session(&txn, caller.row_id).await?;
         let mut update = session::Entity::update_many()
             .col_expr(
                 session::Column::CertSerial,
@@ -309,6 +322,21 @@ impl Sessions {
                 )
             })?;
         self.end(&caller(row)?).await
+    }
+
+    /// The rows of an actor's live sessions that have a certificate, oldest first.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn certified_rows(&self, actor_id: i64) -> Result<Vec<i64>> {
+        let rows = session::Entity::find()
+            .filter(session::Column::ActorId.eq(actor_id))
+            .filter(session::Column::CertSerial.is_not_null())
+            .filter(session::Column::CertNotAfter.gte(db_time(now_unix())))
+            .order_by_asc(session::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|row| row.id).collect())
     }
 
     /// Checks the CSR is for `actor` and builds its certificate.

@@ -290,6 +290,55 @@ impl TestServer {
     }
 }
 
+/// The server binary run as a second process on a [`TestServer`]'s database.
+pub struct ChildServer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl TestServer {
+    /// Starts the `polyproto-server` binary as another process on this server's database and
+    /// configuration, and waits until it answers.
+    pub fn spawn_process(&self) -> ChildServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_polyproto-server"))
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database",
+                &self.config.database_url(),
+            ])
+            .args(["--domain", &self.config.domain])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("second server process starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second server did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        ChildServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// How a request authenticates.
 #[derive(Clone, Copy)]
 pub enum Auth<'a> {

@@ -1,9 +1,15 @@
 //! End-to-end scenarios over HTTP against a real server, each run on SQLite and on PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
 mod accounts;
 mod certs;
+mod key_packages;
 mod operations;
 mod server_key;

@@ -2,5 +2,6 @@
 
 pub mod actor;
 pub mod certificate;
+pub mod key_package;
 pub mod server_key;
 pub mod session;

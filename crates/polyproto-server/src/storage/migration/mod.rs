@@ -1,6 +1,7 @@
 //! Schema migrations, append-only: a released migration is never edited.
 
 mod m0001_initial;
+mod m0002_key_packages;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -10,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_key_packages::Migration),
+        ]
     }
 }
