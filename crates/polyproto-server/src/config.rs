@@ -40,6 +40,8 @@ pub struct Config {
     pub limits: Limits,
     /// MLS KeyPackage policy and limits.
     pub key_packages: KeyPackageSettings,
+    /// Federation with other home servers.
+    pub federation: FederationSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -112,6 +114,35 @@ impl Default for KeyPackageSettings {
     }
 }
 
+/// Federation with other home servers (polyproto core §4.1.1, §6.4; CONTRACT §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationSettings {
+    /// Base URLs for domains, instead of `https://<domain>`; plain http is allowed for them.
+    /// For tests and development: `{"a.localhost" = "http://127.0.0.1:8080"}`.
+    pub resolve: std::collections::BTreeMap<String, String>,
+    /// Seconds to wait for another home server's answer. Default 10.
+    pub timeout_secs: u64,
+    /// Seconds to wait for a connection. Default 5.
+    pub connect_timeout_secs: u64,
+    /// The largest answer accepted from another home server, in bytes. Default 1 MiB.
+    pub max_response_bytes: usize,
+    /// How long a sign-in challenge stays valid, in seconds. Default 300.
+    pub challenge_ttl_secs: u64,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        Self {
+            resolve: std::collections::BTreeMap::new(),
+            timeout_secs: 10,
+            connect_timeout_secs: 5,
+            max_response_bytes: 1024 * 1024,
+            challenge_ttl_secs: 300,
+        }
+    }
+}
+
 /// Logging settings. The `RUST_LOG` environment variable overrides the level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -138,6 +169,7 @@ impl Default for Config {
             accounts: AccountSettings::default(),
             limits: Limits::default(),
             key_packages: KeyPackageSettings::default(),
+            federation: FederationSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -195,6 +227,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--data-dir` / `POLYPROTO_DATA_DIR`.
     pub data_dir: Option<PathBuf>,
+    /// `POLYPROTO_FEDERATION_RESOLVE`: `domain=url,domain=url`, replacing the file's mapping.
+    pub federation_resolve: Option<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -252,6 +286,9 @@ impl Config {
         config.public_url = overrides.public_url.or(config.public_url);
         config.database_url = overrides.database_url.or(config.database_url);
         config.data_dir = overrides.data_dir.unwrap_or(config.data_dir);
+        if let Some(mapping) = overrides.federation_resolve {
+            config.federation.resolve = parse_resolve(&mapping)?;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -304,6 +341,24 @@ impl Config {
                 "key_packages",
                 "limits must be positive (max_bytes at least 256)".to_owned(),
             );
+        }
+        let fed = &self.federation;
+        if fed.timeout_secs == 0
+            || fed.connect_timeout_secs == 0
+            || fed.challenge_ttl_secs == 0
+            || fed.max_response_bytes < 1024
+        {
+            return invalid("federation", "timeouts and the challenge lifetime must be positive, max_response_bytes at least 1024".to_owned());
+        }
+        for (domain, url) in &fed.resolve {
+            if DomainName::new(domain).is_err()
+                || !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return invalid(
+                    "federation.resolve",
+                    format!("{domain} = {url:?} is not a domain and an http(s) URL"),
+                );
+            }
         }
         if self.workers == Some(0) {
             return invalid("workers", "must be at least 1".to_owned());
@@ -371,6 +426,23 @@ impl Config {
     }
 }
 
+/// Parses `domain=url,domain=url`.
+fn parse_resolve(mapping: &str) -> Result<std::collections::BTreeMap<String, String>, ConfigError> {
+    mapping
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(d, u)| (d.trim().to_ascii_lowercase(), u.trim().to_owned()))
+                .ok_or_else(|| ConfigError::Invalid {
+                    setting: "federation.resolve",
+                    message: format!("{pair:?} is not domain=url"),
+                })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +492,30 @@ mod tests {
     }
 
     #[test]
+    fn federation_mapping_from_the_environment_form() {
+        let overrides = Overrides {
+            federation_resolve: Some(
+                "A.localhost=http://127.0.0.1:8080, b.localhost=http://127.0.0.1:8081".to_owned(),
+            ),
+            ..Overrides::default()
+        };
+        let config = Config::load(None, overrides).unwrap();
+        assert_eq!(
+            config.federation.resolve["a.localhost"],
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            config.federation.resolve["b.localhost"],
+            "http://127.0.0.1:8081"
+        );
+        let bad = Overrides {
+            federation_resolve: Some("nonsense".to_owned()),
+            ..Overrides::default()
+        };
+        assert!(Config::load(None, bad).is_err());
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let err = |text: &str| {
             let dir = tempfile::tempdir().unwrap();
@@ -433,5 +529,9 @@ mod tests {
         assert!(err("domain = \"127.0.0.1\"\n").contains("domain"));
         assert!(err("nonsense = 1\n").contains("unknown field"));
         assert!(err("public_url = \"ftp://x\"\n").contains("public_url"));
+        assert!(
+            err("[federation.resolve]\n\"a.localhost\" = \"ftp://x\"\n")
+                .contains("federation.resolve")
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod error;
+pub mod federation;
 mod http;
 pub mod logging;
 pub mod services;
@@ -70,10 +71,6 @@ impl Server {
                 url: redact(&url),
                 source,
             })?;
-        let config = Arc::new(config);
-        let services = Services::new(db, config.clone())
-            .await
-            .map_err(|e| StartError::Identity(e.to_string()))?;
         let mut listeners = Vec::new();
         let mut first_error = None;
         for addr in &config.bind {
@@ -92,6 +89,21 @@ impl Server {
             return Err(first_error
                 .unwrap_or_else(|| StartError::Identity("no address to bind".to_owned())));
         }
+        // Without a configured public URL, advertise the port actually bound (port 0 in the
+        // configuration means "any").
+        let mut config = config;
+        if config.public_url.is_none()
+            && let Some(port) = listeners
+                .first()
+                .and_then(|l| l.local_addr().ok())
+                .map(|a| a.port())
+        {
+            config.public_url = Some(format!("http://{}:{port}", config.domain));
+        }
+        let config = Arc::new(config);
+        let services = Services::new(db, config.clone())
+            .await
+            .map_err(|e| StartError::Identity(e.to_string()))?;
         let data = web::Data::new(services.clone());
         let max_body = config.limits.max_body_bytes;
         let mut server = HttpServer::new(move || {

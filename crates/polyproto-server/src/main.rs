@@ -32,6 +32,9 @@ struct Cli {
     /// Data directory (holds the default SQLite database).
     #[arg(long, global = true, env = "POLYPROTO_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Base URLs for other home servers' domains: `a.example=http://127.0.0.1:8081,…`.
+    #[arg(long, global = true, env = "POLYPROTO_FEDERATION_RESOLVE")]
+    federation_resolve: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -81,6 +84,7 @@ async fn main() -> ExitCode {
         public_url: cli.public_url,
         database_url: cli.database_url,
         data_dir: cli.data_dir,
+        federation_resolve: cli.federation_resolve,
     };
     let config = match Config::load(cli.config.as_deref(), overrides) {
         Ok(config) => config,

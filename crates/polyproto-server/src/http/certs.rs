@@ -11,7 +11,7 @@ use polyproto_types::api::{
     TimestampQuery, create_id_cert, get_actor_id_certs, rotate_session_id_cert,
 };
 use polyproto_types::time::now_unix;
-use polyproto_types::{CacheableIdCert, IdCert};
+use polyproto_types::{CacheableIdCert, FederationId, IdCert};
 
 use super::accounts::parse_csr;
 use super::extract::{Authenticated, Body, sensitive_solution};
@@ -168,25 +168,44 @@ pub(crate) async fn get_server_id_cert_seed(
     Ok(HttpResponse::Ok().json(STANDARD.encode(&record.der)))
 }
 
-/// `GET /.p2/core/v1/idcert/actor/{fid}`: the actor's cacheable ID-Certs, JCS.
+/// A federation ID of another home server, if `user` is one.
+fn foreign_fid(services: &Services, user: &str) -> Option<FederationId> {
+    FederationId::new(user)
+        .ok()
+        .filter(|fid| fid.domain() != &services.config.domain_name())
+}
+
+/// `GET /.p2/core/v1/idcert/actor/{fid}`: the actor's cacheable ID-Certs, JCS. For an actor of
+/// another home server, its home server's answer, verified and passed on unchanged (polyproto
+/// core §6.4.1, "ID-Cert request").
 pub(crate) async fn get_actor_id_certs(
     services: web::Data<Services>,
     fid: web::Path<String>,
     query: web::Query<get_actor_id_certs::Query>,
 ) -> Result<HttpResponse> {
+    if let (Some(from), Some(to)) = (query.not_before, query.not_after)
+        && from > to
+    {
+        return Err(Error::new(
+            ErrorCode::MalformedRequest,
+            "notBefore is after notAfter",
+        ));
+    }
+    if let Some(foreign) = foreign_fid(&services, &fid) {
+        let list = services
+            .federation
+            .actor_certs(&foreign, &query)
+            .await
+            .map_err(|r| r.for_lookup())?;
+        return Ok(jcs(CacheableIdCert::list_to_jcs(&list)));
+    }
     let actor = services.accounts.resolve(&fid).await?;
     let when = match (query.not_before, query.not_after) {
         (None, None) => When::At(now_unix()),
-        (from, to) => {
-            let (from, to) = (from.unwrap_or(0), to.unwrap_or(u64::MAX >> 1));
-            if from > to {
-                return Err(Error::new(
-                    ErrorCode::MalformedRequest,
-                    "notBefore is after notAfter",
-                ));
-            }
-            When::Overlapping { from, to }
-        }
+        (from, to) => When::Overlapping {
+            from: from.unwrap_or(0),
+            to: to.unwrap_or(u64::MAX >> 1),
+        },
     };
     let records = services
         .authority
@@ -199,18 +218,41 @@ pub(crate) async fn get_actor_id_certs(
     Ok(jcs(CacheableIdCert::list_to_jcs(&list)))
 }
 
-/// Seed S6, `GET /p2core/key/user/{user_id}[?timestamp=]`: base64 DER strings.
+/// Seed S6, `GET /p2core/key/user/{user_id}[?timestamp=]`: base64 DER strings. For an actor of
+/// another home server, the certificates its home server vouches for at that time.
 pub(crate) async fn get_actor_id_certs_seed(
     services: web::Data<Services>,
     user_id: web::Path<String>,
     query: web::Query<TimestampQuery>,
     body: Body,
 ) -> Result<HttpResponse> {
+    let at = timestamp(&query, &body)?;
+    if let Some(foreign) = foreign_fid(&services, &user_id) {
+        let filter = get_actor_id_certs::Query {
+            not_before: at,
+            not_after: at,
+            session_id: None,
+        };
+        let list = services
+            .federation
+            .actor_certs(&foreign, &filter)
+            .await
+            .map_err(|r| r.for_lookup())?;
+        let at = at.unwrap_or_else(now_unix);
+        let mut ders = Vec::with_capacity(list.len());
+        for entry in list {
+            let cert = IdCert::from_pem(&entry.id_cert_pem)
+                .map_err(|e| Error::internal("verified certificate", e))?;
+            if cert.validity().contains(at) && entry.invalidated_at.is_none_or(|inv| at < inv) {
+                ders.push(STANDARD.encode(cert.as_der()));
+            }
+        }
+        return Ok(HttpResponse::Ok().json(ders));
+    }
     let actor = services.accounts.resolve(&user_id).await?;
-    let at = timestamp(&query, &body)?.unwrap_or_else(now_unix);
     let records = services
         .authority
-        .actor_certs(actor.id, When::At(at), None)
+        .actor_certs(actor.id, When::At(at.unwrap_or_else(now_unix)), None)
         .await?;
     let list: Vec<String> = records.iter().map(|r| STANDARD.encode(&r.der)).collect();
     Ok(HttpResponse::Ok().json(list))

@@ -37,6 +37,17 @@ impl Body {
             .map_err(|_| Error::new(ErrorCode::MalformedRequest, "the body is not UTF-8 text"))
     }
 
+    /// A body that is a JSON string or raw text: the certificate bodies of S7 and
+    /// `PUT /session/idcert/extern` (CONTRACT §1).
+    pub(crate) fn string_or_text(&self) -> Result<String> {
+        let text = self.text()?.trim();
+        if text.starts_with('"') {
+            self.json::<String>()
+        } else {
+            Ok(text.to_owned())
+        }
+    }
+
     /// Whether the body is empty or white space.
     pub(crate) fn is_blank(&self) -> bool {
         self.0.iter().all(u8::is_ascii_whitespace)

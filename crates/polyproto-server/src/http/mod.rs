@@ -4,6 +4,7 @@
 mod accounts;
 mod certs;
 mod extract;
+mod federation;
 mod key_packages;
 mod meta;
 pub(crate) mod observe;
@@ -84,6 +85,32 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     mount(
         api::get_actor_id_certs::SEED,
         m(&api::get_actor_id_certs::SEED).to(certs::get_actor_id_certs_seed),
+    );
+    mount(
+        api::get_challenge::ROUTE,
+        m(&api::get_challenge::ROUTE).to(federation::get_challenge),
+    );
+    mount(
+        api::get_challenge::ALIAS,
+        m(&api::get_challenge::ALIAS).to(federation::get_challenge),
+    );
+    mount(
+        api::identify::ROUTE,
+        m(&api::identify::ROUTE).to(federation::identify),
+    );
+    mount(
+        api::identify::ALIAS,
+        m(&api::identify::ALIAS).to(federation::identify),
+    );
+    let extern_cert = api::update_foreign_id_cert::ROUTE;
+    mount(
+        extern_cert,
+        m(&extern_cert).to(federation::update_foreign_id_cert),
+    );
+    let extern_seed = api::update_foreign_id_cert::SEED;
+    mount(
+        extern_seed,
+        m(&extern_seed).to(federation::update_foreign_id_cert),
     );
     mount(
         api::add_key_packages::ROUTE,

@@ -253,6 +253,7 @@ impl Authority {
             not_after: Set(db_time(validity.not_after)),
             invalidated_at: Set(None),
             issuer_key_id: Set(key_id),
+            issued_at_ms: Set(now_ms()),
         }
         .insert(conn)
         .await
@@ -285,6 +286,7 @@ impl Authority {
             .filter(certificate::Column::Kind.eq(KIND_HOME_SERVER))
             .filter(certificate::Column::InvalidatedAt.is_null())
             .order_by_desc(certificate::Column::NotBefore)
+            .order_by_desc(certificate::Column::IssuedAtMs)
             .one(&self.db)
             .await?;
         row.map(record).transpose()?.ok_or_else(|| {
@@ -307,6 +309,7 @@ impl Authority {
             .filter(certificate::Column::Kind.eq(KIND_HOME_SERVER))
             .filter(when(When::At(at)))
             .order_by_desc(certificate::Column::NotBefore)
+            .order_by_desc(certificate::Column::IssuedAtMs)
             .one(&self.db)
             .await?;
         row.map(record).transpose()?.ok_or_else(|| {
@@ -336,6 +339,7 @@ impl Authority {
         }
         let rows = query
             .order_by_asc(certificate::Column::NotBefore)
+            .order_by_asc(certificate::Column::IssuedAtMs)
             .limit(1000)
             .all(&self.db)
             .await?;
@@ -390,6 +394,13 @@ impl Authority {
         }
         key
     }
+}
+
+/// The current time in UNIX milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Serials this server issues fit 63 bits; foreign ones never reach this table.

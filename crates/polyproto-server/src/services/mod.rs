@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod authority;
+pub mod challenges;
 mod ids;
 pub mod key_packages;
 mod passwords;
@@ -20,6 +21,7 @@ use crate::error::Result;
 
 pub use accounts::Accounts;
 pub use authority::Authority;
+pub use challenges::Challenges;
 pub use key_packages::KeyPackages;
 pub use sessions::Sessions;
 
@@ -34,6 +36,10 @@ pub struct Services {
     pub authority: Authority,
     /// The KeyPackage store.
     pub key_packages: KeyPackages,
+    /// Sign-in challenges for foreign actors.
+    pub challenges: Challenges,
+    /// Verification of other home servers' certificates.
+    pub federation: crate::federation::Federation,
     /// The configuration.
     pub config: Arc<Config>,
     db: DatabaseConnection,
@@ -57,11 +63,15 @@ impl Services {
             authority.clone(),
             sessions.clone(),
         );
+        let challenges = Challenges::new(db.clone(), config.clone());
+        let federation = crate::federation::Federation::new(&config)?;
         Ok(Self {
             accounts,
             sessions,
             authority,
             key_packages,
+            challenges,
+            federation,
             config,
             db,
         })

@@ -286,6 +286,79 @@ impl Sessions {
         })
     }
 
+    /// Opens a session for a foreign actor whose certificate was verified with its home server
+    /// (CONTRACT §3.3). A second sign-in for the same federation ID and session ID replaces the
+    /// earlier one, token included (CONTRACT §1.3).
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn open_foreign(&self, cert: &IdCert) -> Result<String> {
+        let actor = cert
+            .actor()
+            .ok_or_else(|| Error::new(ErrorCode::InvalidIdCert, "not an actor certificate"))?;
+        let (token, token_hash) = new_token();
+        let txn = begin_write(&self.db).await?;
+        session::Entity::delete_many()
+            .filter(session::Column::Fid.eq(actor.fid().as_str()))
+            .filter(session::Column::SessionId.eq(actor.session_id().as_str()))
+            .filter(session::Column::Foreign.eq(true))
+            .exec(&txn)
+            .await?;
+        session::ActiveModel {
+            actor_id: Set(None),
+            fid: Set(actor.fid().to_string()),
+            session_id: Set(Some(actor.session_id().to_string())),
+            foreign: Set(true),
+            cert_serial: Set(None),
+            foreign_cert_der: Set(Some(cert.as_der().to_vec())),
+            cert_not_after: Set(Some(db_time(cert.validity().not_after))),
+            token_hash: Set(token_hash),
+            created_at: Set(db_time(now_unix())),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(fid = %actor.fid(), session = %actor.session_id(), "foreign session opened");
+        Ok(token)
+    }
+
+    /// Replaces a foreign session's certificate after the actor rotated its key at its home
+    /// server (seed S7; CONTRACT §1.1). The token stays valid.
+    ///
+    /// # Errors
+    /// `ForeignSessionRequired`; `InvalidIdCert` for a certificate of another actor or session.
+    pub async fn replace_foreign_cert(&self, caller: &Caller, cert: &IdCert) -> Result<()> {
+        if !caller.foreign {
+            return Err(Error::new(
+                ErrorCode::ForeignSessionRequired,
+                "this route is for sessions of other servers' actors",
+            ));
+        }
+        let matches = cert.actor().is_some_and(|a| {
+            a.fid() == &caller.fid && Some(a.session_id()) == caller.session_id.as_ref()
+        });
+        if !matches {
+            return Err(Error::new(
+                ErrorCode::InvalidIdCert,
+                "the certificate is for another actor or session than this session's",
+            ));
+        }
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::ForeignCertDer,
+                Expr::value(cert.as_der().to_vec()),
+            )
+            .col_expr(
+                session::Column::CertNotAfter,
+                Expr::value(db_time(cert.validity().not_after)),
+            )
+            .filter(session::Column::Id.eq(caller.row_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     /// Ends the caller's session (logout, CONTRACT §1.3): the token stops working, the
     /// certificate is invalidated, the session ID is free again.
     ///

@@ -7,6 +7,8 @@
     reason = "each test binary uses part of the harness"
 )]
 
+pub mod proxy;
+
 use std::sync::Once;
 
 use ed25519_dalek::SigningKey;

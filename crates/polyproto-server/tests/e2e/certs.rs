@@ -426,10 +426,6 @@ async fn unknown_actors_and_bad_queries(backend: Backend) {
         .await
         .expect_problem(404, ErrorCode::ActorNotFound);
     server
-        .get("/.p2/core/v1/idcert/actor/alice@elsewhere.example")
-        .await
-        .expect_problem(404, ErrorCode::ActorNotFound);
-    server
         .get("/.p2/core/v1/idcert/actor/not%20a%20fid")
         .await
         .expect_problem(400, ErrorCode::InvalidName);

@@ -10,6 +10,7 @@ mod common;
 
 mod accounts;
 mod certs;
+mod federation;
 mod key_packages;
 mod operations;
 mod server_key;

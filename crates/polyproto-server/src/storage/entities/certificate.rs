@@ -31,6 +31,8 @@ pub struct Model {
     pub invalidated_at: Option<i64>,
     /// The server key that signed it.
     pub issuer_key_id: i64,
+    /// When it was issued, UNIX milliseconds: orders certificates issued in the same second.
+    pub issued_at_ms: i64,
 }
 
 /// No relations are navigated through the ORM.

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod certificate;
+pub mod challenge;
 pub mod key_package;
 pub mod server_key;
 pub mod session;

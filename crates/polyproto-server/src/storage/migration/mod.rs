@@ -2,6 +2,8 @@
 
 mod m0001_initial;
 mod m0002_key_packages;
+mod m0003_challenges;
+mod m0004_certificate_order;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -14,6 +16,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_key_packages::Migration),
+            Box::new(m0003_challenges::Migration),
+            Box::new(m0004_certificate_order::Migration),
         ]
     }
 }

@@ -1,0 +1,20 @@
+//! `challenge`: sign-in challenges handed out and not yet used (polyproto core §4.3).
+
+use sea_orm::entity::prelude::*;
+
+/// A challenge row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "challenge")]
+pub struct Model {
+    /// The challenge string; unique.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub challenge: String,
+    /// When it stops being accepted, UNIX seconds.
+    pub expires_at: i64,
+}
+
+/// No relations are navigated through the ORM.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
