@@ -14,9 +14,6 @@ mod fixtures;
     dead_code,
     reason = "shared with the integration tests, which use more of it"
 )]
-#[path = "../tests/support/sdk.rs"]
-mod sdk;
-
 use std::hint::black_box;
 
 use criterion::Criterion;
@@ -26,11 +23,11 @@ use polyproto::certs::idcert::IdCertActor;
 use polyproto::certs::idcert::traits::IdCertBehaviors as _;
 use polyproto::certs::idcsr::IdCsr as SdkIdCsr;
 use polyproto::key::PublicKey as _;
+use polyproto_sdk_adapter::{SdkPublicKey, SdkSignature};
 use polyproto_types::certs::{Serial, Validity};
 use polyproto_types::challenge::{ChallengeString, CompletedChallenge};
 use polyproto_types::time::now_unix;
 use polyproto_types::{CacheableIdCert, IdCert, IdCsr};
-use sdk::{SdkPublicKey, SdkSignature};
 
 /// Parse a PEM ID-CSR and verify its signature. The SDK has no CSR check of its own, so its
 /// side is what an SDK-based server does: parse, then verify over `signature_data()`.

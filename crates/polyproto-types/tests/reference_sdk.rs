@@ -3,8 +3,7 @@
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-#[path = "support/sdk.rs"]
-mod sdk;
+use polyproto_sdk_adapter as sdk;
 
 use fixtures::{ACTOR_FID, ACTOR_SERIAL, DOMAIN, HOME_SERVER_SERIAL, HomeServer, SESSION_ID};
 use polyproto::api::cacheable_cert::CacheableIdCert as SdkCacheableIdCert;
@@ -27,7 +26,7 @@ type SdkHsCert = IdCertHs<SdkSignature, SdkPublicKey>;
 /// An ID-CSR for the actor's session made by the SDK, as its client sends it (PEM, LF).
 fn sdk_csr(key: &SdkPrivateKey) -> IdCsrActor<SdkSignature, SdkPublicKey> {
     IdCsrActor::new(
-        sdk::actor_dn(ACTOR_FID, SESSION_ID),
+        sdk::actor_dn(ACTOR_FID, SESSION_ID).expect("a valid SDK value"),
         key,
         ActorCapabilities::default(),
     )
@@ -228,11 +227,11 @@ fn sdk_issued_certs_pass_our_validation() {
 
     // The home server's self-signed certificate, issued by the SDK.
     let hs_tbs = IdCertTbsHs {
-        serial_number: sdk::serial(HOME_SERVER_SERIAL),
+        serial_number: sdk::serial(HOME_SERVER_SERIAL).expect("a valid SDK value"),
         signature_algorithm: SdkSignature::algorithm_identifier(),
-        issuer: sdk::home_server_dn(DOMAIN),
-        validity: sdk::validity(now - 86_400, now + 365 * 86_400),
-        subject: sdk::home_server_dn(DOMAIN),
+        issuer: sdk::home_server_dn(DOMAIN).expect("a valid SDK value"),
+        validity: sdk::validity(now - 86_400, now + 365 * 86_400).expect("a valid SDK value"),
+        subject: sdk::home_server_dn(DOMAIN).expect("a valid SDK value"),
         subject_public_key: hs_key.pubkey(),
         capabilities: HomeServerCapabilities::default(),
         signature_scheme: std::marker::PhantomData,
@@ -250,10 +249,10 @@ fn sdk_issued_certs_pass_our_validation() {
     // The actor's certificate, issued by the SDK from its own ID-CSR.
     let csr = sdk_csr(&actor_key);
     let actor_tbs = IdCertTbsActor {
-        serial_number: sdk::serial(ACTOR_SERIAL),
+        serial_number: sdk::serial(ACTOR_SERIAL).expect("a valid SDK value"),
         signature_algorithm: SdkSignature::algorithm_identifier(),
-        issuer: sdk::home_server_dn(DOMAIN),
-        validity: sdk::validity(now - 3600, now + 30 * 86_400),
+        issuer: sdk::home_server_dn(DOMAIN).expect("a valid SDK value"),
+        validity: sdk::validity(now - 3600, now + 30 * 86_400).expect("a valid SDK value"),
         subject: csr.inner_csr.subject.clone(),
         subject_public_key: csr.inner_csr.subject_public_key.clone(),
         capabilities: ActorCapabilities::try_from(csr.inner_csr.capabilities.clone()).unwrap(),

@@ -1,9 +1,10 @@
-//! An ed25519-dalek adapter for the reference SDK `polyproto` 0.21, which is generic over
-//! signature and key types (`polyproto::signature::Signature`, `polyproto::key::PrivateKey`,
-//! `polyproto::key::PublicKey`), plus helpers that build its names and validity.
+//! ed25519-dalek keys for the upstream reference SDK `polyproto` 0.21, which is generic over its
+//! `Signature`, `PrivateKey` and `PublicKey` traits, plus helpers that build its names,
+//! validity and serial numbers. Used to prove interoperability (tests, golden vectors); not
+//! part of any shipped crate.
 //!
-//! The SDK uses der 0.7, spki 0.7 and x509-cert 0.2 (this crate uses 0.8/0.8/0.3); the first
-//! two are reached through its re-exports, the third through the `x509-cert-02` dev-dependency.
+//! The SDK uses der 0.7, spki 0.7 and x509-cert 0.2 (this workspace uses 0.8/0.8/0.3); the
+//! first two are reached through its re-exports, the third as `x509-cert-02`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,7 +24,7 @@ const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// An Ed25519 signature as the SDK's `Signature`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SdkSignature(ed25519_dalek::Signature);
+pub struct SdkSignature(pub ed25519_dalek::Signature);
 
 impl fmt::Display for SdkSignature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,7 +68,20 @@ impl SignatureBitStringEncoding for SdkSignature {
 
 /// An Ed25519 signing key as the SDK's `PrivateKey`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SdkPrivateKey(pub(crate) SigningKey);
+pub struct SdkPrivateKey(pub SigningKey);
+
+impl SdkPrivateKey {
+    /// A fresh random key.
+    ///
+    /// # Panics
+    /// If the operating system has no randomness to give.
+    pub fn generate() -> Self {
+        let mut seed = [0u8; 32];
+        #[allow(clippy::expect_used, reason = "no safe way on without OS randomness")]
+        getrandom::fill(&mut seed).expect("the operating system's random number generator failed");
+        Self(SigningKey::from_bytes(&seed))
+    }
+}
 
 impl key::PrivateKey<SdkSignature> for SdkPrivateKey {
     type PublicKey = SdkPublicKey;
@@ -83,7 +97,14 @@ impl key::PrivateKey<SdkSignature> for SdkPrivateKey {
 
 /// An Ed25519 verifying key as the SDK's `PublicKey`; verification is strict.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SdkPublicKey(pub(crate) VerifyingKey);
+pub struct SdkPublicKey(pub VerifyingKey);
+
+impl SdkPublicKey {
+    /// The raw 32 key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+}
 
 impl key::PublicKey<SdkSignature> for SdkPublicKey {
     fn verify_signature(
@@ -122,39 +143,54 @@ impl key::PublicKey<SdkSignature> for SdkPublicKey {
     }
 }
 
+/// Why a helper could not build an SDK value.
+pub type HelperError = Box<dyn std::error::Error + Send + Sync>;
+
 /// The SDK's actor pDN for `fid` (`local@domain`) and `session_id`.
-pub(crate) fn actor_dn(fid: &str, session_id: &str) -> ActorDN {
-    let (local, domain) = fid.split_once('@').expect("a federation ID has an @");
+///
+/// # Errors
+/// When the SDK refuses the name.
+pub fn actor_dn(fid: &str, session_id: &str) -> Result<ActorDN, HelperError> {
+    let (local, domain) = fid.split_once('@').ok_or("a federation ID has an @")?;
     let dcs: Vec<String> = domain.split('.').map(|l| format!("DC={l}")).collect();
     // RFC 4514 order (most specific first); the SDK re-encodes in its own order anyway.
     let rfc4514 = format!(
         "uniqueIdentifier={session_id},CN={local},UID={fid},{}",
         dcs.join(",")
     );
-    ActorDN::try_from(RdnSequence::from_str(&rfc4514).expect("RFC 4514 name"))
-        .expect("a valid actor pDN")
+    Ok(ActorDN::try_from(RdnSequence::from_str(&rfc4514)?)?)
 }
 
 /// The SDK's home-server pDN for `domain`.
-pub(crate) fn home_server_dn(domain: &str) -> HomeServerDN {
-    HomeServerDN::new_validated(DomainName::new(domain).expect("domain name"), None)
-        .expect("a valid home-server pDN")
+///
+/// # Errors
+/// When the SDK refuses the domain.
+pub fn home_server_dn(domain: &str) -> Result<HomeServerDN, HelperError> {
+    Ok(HomeServerDN::new_validated(DomainName::new(domain)?, None)?)
 }
 
 /// An x509-cert 0.2 validity from `not_before` to `not_after` (UNIX seconds, before 2050).
-pub(crate) fn validity(not_before: u64, not_after: u64) -> Validity {
-    let time = |secs| {
-        Time::UtcTime(UtcTime::from_unix_duration(Duration::from_secs(secs)).expect("UTCTime"))
+///
+/// # Errors
+/// For times UTCTime cannot hold.
+pub fn validity(not_before: u64, not_after: u64) -> Result<Validity, HelperError> {
+    let time = |secs| -> Result<Time, HelperError> {
+        Ok(Time::UtcTime(UtcTime::from_unix_duration(
+            Duration::from_secs(secs),
+        )?))
     };
-    Validity {
-        not_before: time(not_before),
-        not_after: time(not_after),
-    }
+    Ok(Validity {
+        not_before: time(not_before)?,
+        not_after: time(not_after)?,
+    })
 }
 
 /// The SDK's serial number with this value.
-pub(crate) fn serial(value: u64) -> SerialNumber {
+///
+/// # Errors
+/// When the SDK refuses it (zero).
+pub fn serial(value: u64) -> Result<SerialNumber, HelperError> {
     let bytes = value.to_be_bytes();
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(7);
-    SerialNumber::from_bytes_be(&bytes[start..]).expect("serial number")
+    Ok(SerialNumber::from_bytes_be(&bytes[start..])?)
 }
