@@ -202,7 +202,7 @@ async fn attacks_are_refused(backend: Backend) {
             *slot.lock().unwrap() = Some(proxy);
             url
         },
-        |c| c.federation.challenge_ttl_secs = 2,
+        |c| c.federation.challenge_ttl_secs = 5,
     )
     .await
     else {
@@ -228,7 +228,7 @@ async fn attacks_are_refused(backend: Backend) {
         .await
         .expect_problem(401, ErrorCode::InvalidChallenge);
     let old = challenge(&b, "/.p2/core/v1/challenge").await;
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(6100)).await;
     identify_with(&b, &old, &laptop.key, &laptop.cert)
         .await
         .expect_problem(401, ErrorCode::InvalidChallenge);
@@ -399,7 +399,7 @@ async fn an_unreachable_or_broken_home_server_is_never_trusted(backend: Backend)
 async fn lookups_are_cached_for_the_home_servers_window_only(backend: Backend) {
     let Some(a) = TestServer::start_with(backend, |c| {
         c.domain = "a.localhost".to_owned();
-        c.certs.cache_window_secs = 2;
+        c.certs.cache_window_secs = 5;
     })
     .await
     else {
@@ -423,7 +423,7 @@ async fn lookups_are_cached_for_the_home_servers_window_only(backend: Backend) {
     assert_eq!(first, again, "inside the window, B answers from its cache");
     assert_eq!(proxy.hits("/.p2/core/v1/idcert/actor/"), 1);
     assert_eq!(proxy.hits("/.p2/core/v1/idcert/server"), 1);
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(6100)).await;
     let later: Vec<CacheableIdCert> = b.actor_certs(&alice, "").await;
     assert_eq!(
         proxy.hits("/.p2/core/v1/idcert/actor/"),
