@@ -1,8 +1,9 @@
 //! Actors, server keys, certificates and sessions.
 
+use super::primary;
 use sea_orm_migration::prelude::{
-    ColumnDef, DbErr, DeriveIden, ForeignKey, ForeignKeyAction, Index, MigrationName,
-    MigrationTrait, SchemaManager, Table,
+    DbErr, DeriveIden, ForeignKey, ForeignKeyAction, Index, MigrationName, MigrationTrait,
+    SchemaManager, Table,
 };
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, big_pk_auto, blob, blob_null, boolean, string, string_null,
@@ -64,12 +65,6 @@ enum Session {
     CertNotAfter,
     TokenHash,
     CreatedAt,
-}
-
-fn primary(column: ColumnDef) -> ColumnDef {
-    let mut column = column;
-    column.primary_key();
-    column
 }
 
 // `async_trait` needs the SchemaManager lifetime late-bound, which only the elided form gives.

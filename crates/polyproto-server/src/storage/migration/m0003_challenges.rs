@@ -1,7 +1,8 @@
 //! Sign-in challenges (polyproto core §4.3; CONTRACT §3.3).
 
+use super::primary;
 use sea_orm_migration::prelude::{
-    ColumnDef, DbErr, DeriveIden, Index, MigrationName, MigrationTrait, SchemaManager, Table,
+    DbErr, DeriveIden, Index, MigrationName, MigrationTrait, SchemaManager, Table,
 };
 use sea_orm_migration::schema::{big_integer, string};
 
@@ -21,12 +22,6 @@ enum Challenge {
     Table,
     Challenge,
     ExpiresAt,
-}
-
-fn primary(column: ColumnDef) -> ColumnDef {
-    let mut column = column;
-    column.primary_key();
-    column
 }
 
 // `async_trait` needs the SchemaManager lifetime late-bound, which only the elided form gives.

@@ -5,7 +5,15 @@ mod m0002_key_packages;
 mod m0003_challenges;
 mod m0004_certificate_order;
 
+use sea_orm_migration::prelude::ColumnDef;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// A column made the table's primary key (for keys the server assigns, not the database).
+fn primary(column: ColumnDef) -> ColumnDef {
+    let mut column = column;
+    column.primary_key();
+    column
+}
 
 /// Runs the migrations in order; called at every start (idempotent).
 pub struct Migrator;
