@@ -222,11 +222,19 @@ impl Federation {
         }
         // The cache information is signed by the key that issued the certificate, which after a
         // server key rotation is an earlier one: look that one up by the certificate's start.
+        // Times have a resolution of one second and the old server certificate is invalidated
+        // at the second the new one starts, so a certificate the old key issued in that second
+        // finds the new server certificate at its start: the second before is asked for too.
         let mut server = self.home_server_cert(fid.domain(), None).await?;
         if entry.verify(server.public_key()).is_err() {
-            server = self
-                .home_server_cert(fid.domain(), Some(cert.validity().not_before))
-                .await?;
+            let start = cert.validity().not_before;
+            server = self.home_server_cert(fid.domain(), Some(start)).await?;
+            if entry.verify(server.public_key()).is_err()
+                && let Some(before) = start.checked_sub(1)
+                && let Ok(earlier) = self.home_server_cert(fid.domain(), Some(before)).await
+            {
+                server = earlier;
+            }
             entry
                 .verify(server.public_key())
                 .map_err(|e| Refusal::Invalid(format!("a certificate of {fid}: {e}")))?;

@@ -119,6 +119,7 @@ impl Authority {
     /// # Errors
     /// A storage error; a concurrent rotation makes one of the two fail.
     pub async fn rotate_server_key(&self) -> Result<IdCert> {
+        self.wait_for_a_fresh_second().await?;
         let now = now_unix();
         let mut seed = Zeroizing::new([0u8; 32]);
         super::tokens::fill_random(seed.as_mut());
@@ -156,6 +157,34 @@ impl Authority {
         self.remember_key(key_id, key);
         tracing::info!(serial = %cert.serial(), key_id, "new server identity key and certificate");
         Ok(cert)
+    }
+
+    /// Waits, at most a second, until no certificate starts in the current second.
+    ///
+    /// Times have a resolution of one second, and the old server certificate ends in the
+    /// second the new one begins: a certificate the old key issued in that second would find
+    /// the new server certificate when a verifier looks its issuer up by its `notBefore`
+    /// (`GET /idcert/server?timestamp=`), and fail. So the rotation happens in a second in
+    /// which nothing was issued yet. (A request issuing at the very moment of the rotation
+    /// can still land in it; clients also try the second before.)
+    async fn wait_for_a_fresh_second(&self) -> Result<()> {
+        let newest: Option<i64> = certificate::Entity::find()
+            .select_only()
+            .column_as(certificate::Column::NotBefore.max(), "newest")
+            .into_tuple::<Option<i64>>()
+            .one(&self.db)
+            .await?
+            .flatten();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        if newest.is_some_and(|newest| newest >= db_time(now.as_secs())) {
+            let rest = std::time::Duration::from_secs(1).saturating_sub(
+                std::time::Duration::from_nanos(u64::from(now.subsec_nanos())),
+            );
+            tokio::time::sleep(rest + std::time::Duration::from_millis(5)).await;
+        }
+        Ok(())
     }
 
     /// Builds an actor certificate for a verified CSR, signed with the current server key,
