@@ -1,0 +1,42 @@
+//! A typed polyproto client, and the library behind the `polyproto` command-line tool.
+//!
+//! - [`Client`]: one async method per route of the wire contract (CONTRACT §1), seed aliases
+//!   included, each built from the route constants of [`polyproto_types::api`]. Every ID-Cert
+//!   an answer carries is checked before it is handed out ([`verify`]): issuer signature
+//!   against the home server's certificate, validity, profile, and the cache signature of
+//!   cacheable certificates (polyproto core §6.1, §6.4.1). What fails is refused with
+//!   [`ClientError::Verify`].
+//! - [`Session`]: a signed-in session of an actor: its Ed25519 key, ID-Cert and token, with
+//!   login, key rotation, logout, KeyPackages and the foreign sign-in of core §4.1.1.
+//! - [`store`]: profiles on disk, one directory per profile, readable by the user only.
+//! - [`mls`]: MLS KeyPackages built with openmls for the session key; the private keys are
+//!   kept in the profile so that the actor can later join groups.
+//! - `testing` (feature `testing`): a mock home server replaying recorded answers, and the
+//!   recorded fixtures, for this crate's tests and the conformance suite.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), polyproto_client::ClientError> {
+//! use polyproto_client::{Client, Session};
+//! use polyproto_types::LocalName;
+//!
+//! let client = Client::new("http://127.0.0.1:8080")?;
+//! let alice = LocalName::new("alice").expect("a valid name");
+//! client.register(&alice, "correct horse battery staple").await?;
+//! let session = Session::login(&client, &alice, "correct horse battery staple", None).await?;
+//! println!("{} is signed in as session {}", session.fid(), session.session_id());
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+pub mod mls;
+mod session;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod verify;
+
+pub use client::{ActorCertQuery, Client, ClientBuilder, DEFAULT_TIMEOUT, Token};
+pub use error::{ApiError, ClientError};
+pub use session::{ForeignSession, ROTATE_BEFORE_SECS, Session};
+pub use verify::{Clock, VerifiedIdCert, VerifyError};
