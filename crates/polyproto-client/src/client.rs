@@ -475,8 +475,10 @@ impl Client {
             .request(&route, route.path)
             .query(&TimestampQuery { timestamp: at });
         let cacheable: CacheableIdCert = self.send(&route, request).await?.json()?;
-        let moment = at.unwrap_or_else(|| self.clock.now());
+        let now = self.clock.now();
+        let moment = at.unwrap_or(now);
         let verified = verify::cacheable_home_server_cert(&cacheable, domain, moment, moment)
+            .and_then(|verified| verify::cache_window(&cacheable, now).map(|()| verified))
             .map_err(|e| server_cert_error(domain, e))?;
         Ok(verified)
     }
@@ -528,6 +530,7 @@ impl Client {
             check_subject(&cert, fid, query.session_id.as_ref())?;
             let issuer = issuers.for_cert(&cert).await?;
             verified.push(verify::cacheable_actor_cert(cacheable, &issuer, from, to)?);
+            verify::cache_window(cacheable, now)?;
         }
         Ok(verified)
     }

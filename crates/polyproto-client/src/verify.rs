@@ -66,6 +66,17 @@ pub enum VerifyError {
     /// `cacheNotValidBefore` is after `cacheNotValidAfter`.
     #[error("the cache window is inverted (cacheNotValidBefore after cacheNotValidAfter)")]
     CacheWindow,
+    /// The answer's cache window does not contain the present: a stale (or replayed) answer,
+    /// which polyproto core §6.4 forbids using.
+    #[error("the cache information is valid from {not_before} to {not_after}, not now ({now})")]
+    StaleCache {
+        /// `cacheNotValidBefore`.
+        not_before: u64,
+        /// `cacheNotValidAfter`.
+        not_after: u64,
+        /// The client's present.
+        now: u64,
+    },
     /// The certificate had expired at the moment asked about.
     #[error("the certificate expired at {not_after}, before {at}")]
     Expired {
@@ -289,6 +300,29 @@ pub fn cacheable_actor_cert(
         cert,
         cacheable: Some(cacheable.clone()),
     })
+}
+
+/// Checks that the cache window of a freshly received answer contains `now`, allowing
+/// [`CLOCK_SKEW_SECS`] either way for clocks out of step: an answer whose window is over is
+/// stale, or an old answer replayed (polyproto core §6.4).
+///
+/// # Errors
+/// [`VerifyError::StaleCache`].
+pub fn cache_window(cacheable: &CacheableIdCert, now: u64) -> Result<(), VerifyError> {
+    let (not_before, not_after) = (
+        cacheable.cache_not_valid_before,
+        cacheable.cache_not_valid_after,
+    );
+    if now.saturating_add(CLOCK_SKEW_SECS) < not_before
+        || now > not_after.saturating_add(CLOCK_SKEW_SECS)
+    {
+        return Err(VerifyError::StaleCache {
+            not_before,
+            not_after,
+            now,
+        });
+    }
+    Ok(())
 }
 
 /// Checks the cache signature of `cacheable` under `signer`'s key.

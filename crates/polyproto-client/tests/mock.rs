@@ -103,6 +103,35 @@ async fn the_untouched_lookup_is_accepted() {
 }
 
 #[tokio::test]
+async fn refuses_a_stale_answer() {
+    // The recorded lookup, replayed three hours later: the certificates are still valid, but
+    // the answers' one-hour cache windows are over. An old answer replayed must not pass.
+    let cassette = Cassette::fixture("actor_certs").unwrap();
+    let mock = MockServer::replay(&cassette).await.unwrap();
+    let client = Client::builder(mock.url())
+        .clock(Clock::Fixed(cassette.now + 3 * 3600))
+        .build()
+        .unwrap();
+    let stale = |e: &VerifyError| matches!(e, VerifyError::StaleCache { .. });
+    match client
+        .get_actor_id_certs(&fid(), &ActorCertQuery::default())
+        .await
+    {
+        Err(ClientError::Verify(VerifyError::ServerCert { reason, .. })) => {
+            assert!(stale(&reason), "{reason:?}");
+        }
+        Err(ClientError::Verify(e)) => assert!(stale(&e), "{e:?}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match client.get_server_id_cert(None).await {
+        Err(ClientError::Verify(VerifyError::ServerCert { reason, .. })) => {
+            assert!(stale(&reason), "{reason:?}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn refuses_a_certificate_with_a_bad_signature() {
     refused("refuse_bad_signature", |e| {
         matches!(e, VerifyError::BadSignature)
