@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
 use ed25519_dalek::pkcs8::DecodePublicKey as _;
-use polyproto_types::api::error::Problem;
+use polyproto_types::api::error::{ErrorCode, Problem};
 use polyproto_types::api::{
     self, Method, Route, TimestampQuery, TokenResponse, add_key_packages, claim_key_packages,
     create_id_cert, create_session, delete_session, get_actor_id_certs, get_challenge,
@@ -767,20 +767,42 @@ impl Client {
         let (client, current) = if own.cert.issuer_domain() == domain {
             (self.clone(), own.cert)
         } else {
-            let base = self
-                .resolve
-                .get(domain.as_str())
-                .cloned()
-                .unwrap_or_else(|| format!("https://{domain}"));
-            let home = self.for_server(&base)?;
-            let current = home.server_cert_expecting(None, Some(domain)).await?;
-            (home, current.cert)
+            self.home_server_of(domain).await?
         };
         Ok(Issuers {
             client,
             domain: domain.clone(),
             known: vec![current],
         })
+    }
+
+    /// A client of `domain`'s home server and its current certificate: at the
+    /// [`ClientBuilder::resolve`] mapping or `https://<domain>`, else, if that does not serve
+    /// the API, where its `/.well-known/polyproto-core` says (polyproto core §3.1). The API
+    /// must be served over https unless the domain is mapped (development setups).
+    async fn home_server_of(&self, domain: &DomainName) -> Result<(Client, IdCert), ClientError> {
+        let mapped = self.resolve.get(domain.as_str());
+        let base = mapped
+            .cloned()
+            .unwrap_or_else(|| well_known::default_base_url(domain));
+        let home = self.for_server(&base)?;
+        match home.server_cert_expecting(None, Some(domain)).await {
+            Err(ClientError::Api(api)) if api.code == ErrorCode::NotFound => {
+                let known = home.well_known().await?;
+                let api_base = known.base_url();
+                if !(api_base.starts_with("https://") || mapped.is_some()) {
+                    return Err(ClientError::UnexpectedResponse {
+                        route: well_known::ROUTE.name,
+                        status: well_known::ROUTE.success,
+                        reason: format!("the API of {domain} is not served over https: {api_base}"),
+                    });
+                }
+                let home = self.for_server(api_base)?;
+                let current = home.server_cert_expecting(None, Some(domain)).await?;
+                Ok((home, current.cert))
+            }
+            other => Ok((home, other?.cert)),
+        }
     }
 
     // ---- HTTP ----
@@ -881,8 +903,7 @@ impl Issuers {
                     }
                 }
                 // No server certificate was valid then: the certificate cannot be genuine.
-                Err(ClientError::Api(api))
-                    if api.code == polyproto_types::api::error::ErrorCode::CertificateNotFound => {}
+                Err(ClientError::Api(api)) if api.code == ErrorCode::CertificateNotFound => {}
                 Err(e) => return Err(e),
             }
         }

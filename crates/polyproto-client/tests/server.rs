@@ -10,8 +10,10 @@ mod common;
 
 use common::{Backend, PASSWORD, TestServer};
 use polyproto_client::mls::{KeyPackageOptions, MlsKeyStore};
+use polyproto_client::testing::{Exchange, MockServer, RecordedRequest, RecordedResponse};
 use polyproto_client::{ActorCertQuery, Client, ClientError, Session, Token, VerifyError};
 use polyproto_types::api::error::ErrorCode;
+use polyproto_types::api::well_known;
 use polyproto_types::key_package::KeyPackagePayload;
 use polyproto_types::names::ActorDn;
 use polyproto_types::time::now_unix;
@@ -462,6 +464,35 @@ async fn federation(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(certs[0].cert, *session.cert());
+    // a.localhost reached at a host that does not serve the API but names, in its
+    // /.well-known/polyproto-core, where it lives (core §3.1): found there and verified.
+    let discovery = MockServer::replay_exchanges(vec![Exchange {
+        request: RecordedRequest {
+            method: "GET".to_owned(),
+            path: well_known::ROUTE.path.to_owned(),
+            body: None,
+        },
+        response: RecordedResponse {
+            status: 200,
+            content_type: Some("application/json".to_owned()),
+            body: serde_json::to_string(&well_known::Response::for_base_url(&a.url)).unwrap(),
+        },
+    }])
+    .await
+    .unwrap();
+    let discovered = Client::builder(&b.url)
+        .resolve("a.localhost", discovery.url())
+        .build()
+        .unwrap()
+        .get_actor_id_certs(session.fid(), &ActorCertQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(discovered[0].cert, *session.cert());
+    assert_eq!(
+        discovery.unmatched().len(),
+        1,
+        "first the API at the domain itself: 404"
+    );
     // Without a way to reach a.localhost, the client cannot verify them: refused.
     let blind = Client::new(&b.url).unwrap();
     assert!(

@@ -51,7 +51,7 @@ impl FederationClient {
         self.resolve
             .get(domain.as_str())
             .cloned()
-            .unwrap_or_else(|| format!("https://{domain}"))
+            .unwrap_or_else(|| well_known::default_base_url(domain))
     }
 
     /// The API base from `domain`'s `/.well-known/polyproto-core` (polyproto core §3.1), for
@@ -62,11 +62,7 @@ impl FederationClient {
     pub async fn well_known_base(&self, domain: &DomainName) -> Result<String> {
         let url = format!("{}{}", self.base_url(domain), well_known::ROUTE.path);
         let (known, _): (well_known::Response, _) = self.get_json(&url).await?;
-        let base = known
-            .api
-            .trim_end_matches('/')
-            .trim_end_matches("/.p2/core")
-            .to_owned();
+        let base = known.base_url().to_owned();
         if !(base.starts_with("https://")
             || (base.starts_with("http://") && self.resolve.contains_key(domain.as_str())))
         {

@@ -9,11 +9,9 @@ use crate::services::Services;
 
 /// `GET /.well-known/polyproto-core` (polyproto core §3.1).
 pub(crate) async fn well_known(services: web::Data<Services>) -> HttpResponse {
-    let url = services.config.public_url();
-    HttpResponse::Ok().json(well_known::Response {
-        api: format!("{url}/.p2/core/"),
-        oidc_issuer: format!("{url}/"),
-    })
+    HttpResponse::Ok().json(well_known::Response::for_base_url(
+        &services.config.public_url(),
+    ))
 }
 
 /// `GET /healthz`: 200 when the database answers, else 503.
