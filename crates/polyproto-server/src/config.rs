@@ -58,6 +58,9 @@ pub struct CertSettings {
     /// Length of the cache window in cacheable ID-Certs, in seconds (spec §6.4 recommends 1 to
     /// 12 hours; 1 s to 12 h accepted). Default 3600.
     pub cache_window_secs: u64,
+    /// Certificate lookup answers each server process keeps in memory (0 turns the lookup
+    /// cache off). An entry is one answer, about 1–3 KB. Default 20000.
+    pub lookup_cache_entries: usize,
 }
 
 /// Account and session settings.
@@ -181,6 +184,7 @@ impl Default for CertSettings {
             actor_lifetime_days: 30,
             server_lifetime_days: 365,
             cache_window_secs: 3600,
+            lookup_cache_entries: 20_000,
         }
     }
 }

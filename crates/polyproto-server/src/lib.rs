@@ -20,6 +20,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 pub use config::Config;
+pub use http::lookup_cache::CacheStats;
 use services::Services;
 
 /// A running server.
@@ -28,6 +29,7 @@ pub struct Server {
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     services: Services,
+    lookup_cache: web::Data<http::lookup_cache::LookupCache>,
 }
 
 /// Why the server cannot start.
@@ -105,10 +107,15 @@ impl Server {
             .await
             .map_err(|e| StartError::Identity(e.to_string()))?;
         let data = web::Data::new(services.clone());
+        let lookup_cache = web::Data::new(http::lookup_cache::LookupCache::new(
+            config.certs.lookup_cache_entries,
+        ));
+        let cache = lookup_cache.clone();
         let max_body = config.limits.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(cache.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(http::query_config())
                 .app_data(http::path_config())
@@ -141,6 +148,7 @@ impl Server {
             handle,
             task,
             services,
+            lookup_cache,
         })
     }
 
@@ -157,6 +165,11 @@ impl Server {
     /// The services, for administration from the same process (tests, the CLI).
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// How often the certificate lookup cache answered, and how full it is.
+    pub fn lookup_cache_stats(&self) -> CacheStats {
+        self.lookup_cache.stats()
     }
 
     /// Stops accepting connections, finishes the requests in flight and closes the database.

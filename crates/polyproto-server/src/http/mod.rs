@@ -6,6 +6,7 @@ mod certs;
 mod extract;
 mod federation;
 mod key_packages;
+pub(crate) mod lookup_cache;
 mod meta;
 pub(crate) mod observe;
 

@@ -17,6 +17,7 @@ use sea_orm::{
 };
 use zeroize::Zeroizing;
 
+use super::cert_version::CertVersion;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::entities::certificate::{self, KIND_ACTOR, KIND_HOME_SERVER};
@@ -72,15 +73,23 @@ pub struct Authority {
     /// Decoded signing keys by ID. Keys never change once stored, so caching them is always
     /// correct, also with several server processes on one database.
     keys: Arc<RwLock<BTreeMap<i64, Arc<SigningKey>>>>,
+    version: Arc<CertVersion>,
 }
 
 impl Authority {
     pub(super) fn new(db: DatabaseConnection, config: Arc<Config>) -> Self {
         Self {
+            version: Arc::new(CertVersion::new(db.clone())),
             db,
             config,
             keys: Arc::default(),
         }
+    }
+
+    /// The version of the certificate table, for lookup caches: it changes in the same
+    /// transaction as every issuance, invalidation and server key rotation.
+    pub fn cert_version(&self) -> &CertVersion {
+        &self.version
     }
 
     /// On first start, creates the server's identity key and self-signed certificate. Renews
@@ -261,7 +270,7 @@ impl Authority {
             .filter(certificate::Column::InvalidatedAt.is_null())
             .exec(conn)
             .await?;
-        Ok(())
+        CertVersion::bump(conn).await
     }
 
     async fn store(
@@ -285,8 +294,8 @@ impl Authority {
             issued_at_ms: Set(now_ms()),
         }
         .insert(conn)
-        .await
-        .map(drop)
+        .await?;
+        CertVersion::bump(conn).await
     }
 
     /// A certificate this server issued, by serial.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod authority;
+pub mod cert_version;
 pub mod challenges;
 mod ids;
 pub mod key_packages;

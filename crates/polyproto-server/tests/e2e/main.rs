@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod cert_cache;
 mod certs;
 mod federation;
 mod key_packages;

@@ -1,6 +1,7 @@
 //! One module per table.
 
 pub mod actor;
+pub mod cert_version;
 pub mod certificate;
 pub mod challenge;
 pub mod key_package;

@@ -4,6 +4,7 @@ mod m0001_initial;
 mod m0002_key_packages;
 mod m0003_challenges;
 mod m0004_certificate_order;
+mod m0005_cert_version;
 
 use sea_orm_migration::prelude::ColumnDef;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_key_packages::Migration),
             Box::new(m0003_challenges::Migration),
             Box::new(m0004_certificate_order::Migration),
+            Box::new(m0005_cert_version::Migration),
         ]
     }
 }
