@@ -4,7 +4,8 @@
 //!   [`case`], templates in [`template`], answer checks in [`matchers`]) are run over HTTP,
 //!   every certificate seen is checked again by `openssl verify` and `pkilint` ([`pki`]), and
 //!   the outcomes are compared with a committed baseline ([`report`]), minus a skip list
-//!   ([`skip`]).
+//!   ([`skip`]). The reference SDK's own client makes its calls against the same server
+//!   ([`reference_sdk`]).
 //! - Against the client ([`client_replay`]): our client replays answers recorded from a real
 //!   server, including answers it must refuse.
 //!
@@ -17,6 +18,7 @@ pub mod client_replay;
 pub mod independent;
 pub mod matchers;
 pub mod pki;
+pub mod reference_sdk;
 pub mod report;
 pub mod runner;
 pub mod skip;

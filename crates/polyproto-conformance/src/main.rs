@@ -76,6 +76,9 @@ struct ServerArgs {
     /// Do not check the certificates seen with openssl and pkilint.
     #[arg(long)]
     no_pki: bool,
+    /// Do not run the reference SDK's client (polyproto 0.21) against the server.
+    #[arg(long)]
+    no_reference_sdk: bool,
     /// Seconds before a request is given up.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
@@ -139,6 +142,12 @@ async fn server(args: ServerArgs) -> Result<bool, String> {
         let outcome = runner.run(case, &skips).await;
         print!("{}", report::render_one(&outcome));
         outcomes.push(outcome);
+    }
+    if !args.no_reference_sdk && args.only.is_none() {
+        for outcome in runner.reference_sdk().await {
+            print!("{}", report::render_one(&outcome));
+            outcomes.push(outcome);
+        }
     }
     let mut extra = Vec::new();
     let mut pki_ok = true;

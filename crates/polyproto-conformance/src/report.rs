@@ -51,6 +51,16 @@ pub enum Kind {
     Skip,
 }
 
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Skip => "skip",
+        })
+    }
+}
+
 impl Status {
     /// The short form.
     pub fn kind(&self) -> Kind {
@@ -145,18 +155,15 @@ pub fn compare(baseline: &Baseline, outcomes: &[Outcome]) -> Vec<String> {
     for o in outcomes {
         let now = o.status.kind();
         match baseline.get(&o.case) {
-            None => differences.push(format!(
-                "{}: new case ({now:?}), not in the baseline",
-                o.case
-            )),
+            None => differences.push(format!("{}: new case ({now}), not in the baseline", o.case)),
             Some(&was) if was == now => {}
             Some(&was) => differences.push(match now {
-                Kind::Fail => format!("{}: new failure (baseline: {was:?})", o.case),
+                Kind::Fail => format!("{}: new failure (baseline: {was})", o.case),
                 Kind::Pass => format!(
-                    "{}: new pass (baseline: {was:?}); update the baseline",
+                    "{}: new pass (baseline: {was}); update the baseline",
                     o.case
                 ),
-                Kind::Skip => format!("{}: now skipped (baseline: {was:?})", o.case),
+                Kind::Skip => format!("{}: now skipped (baseline: {was})", o.case),
             }),
         }
     }

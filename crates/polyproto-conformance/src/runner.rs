@@ -472,6 +472,32 @@ impl Runner {
         Ok(())
     }
 
+    /// The reference SDK's calls against the server under test ([`crate::reference_sdk`]);
+    /// the certificates it received join the pool.
+    pub async fn reference_sdk(&mut self) -> Vec<Outcome> {
+        let (mut outcomes, seen) = crate::reference_sdk::run(&self.server, &self.http).await;
+        for cert in seen {
+            let at = cert.validity().not_before;
+            match self.issuer(&self.server.clone(), at).await {
+                Ok(issuer) => self.pool.add(Seen {
+                    cert,
+                    issuer,
+                    case: "reference-sdk/session".to_owned(),
+                }),
+                Err(e) => outcomes.push(Outcome {
+                    case: "reference-sdk/issuer".to_owned(),
+                    checks: "the issuer of a certificate the SDK received".to_owned(),
+                    status: Status::Fail {
+                        step: "issuer".to_owned(),
+                        diff: format!("  - the server certificate at {at}\n  + {e}"),
+                    },
+                    millis: 0,
+                }),
+            }
+        }
+        outcomes
+    }
+
     /// The home server certificate of `endpoint` valid at `at`, itself verified.
     async fn issuer(&self, endpoint: &Endpoint, at: u64) -> Result<IdCert, String> {
         let cacheable = fetch_server_cert(&self.http, &endpoint.url, Some(at)).await?;

@@ -1,5 +1,6 @@
 //! The conformance suite against our own server, on SQLite and on PostgreSQL: every case of
-//! `conformance-fixtures/cases/` passes, the outcomes are the committed baseline, and every
+//! `conformance-fixtures/cases/` and the reference SDK's calls pass, the outcomes are the
+//! committed baseline, and every
 //! certificate seen passes `openssl verify` and `pkilint` (when `lint_pkix_cert` is
 //! installed; `.ci/run` installs it and runs the suite's binary as well).
 
@@ -31,6 +32,7 @@ async fn every_case_passes(backend: Backend) {
     for case in &cases {
         outcomes.push(runner.run(case, &skips).await);
     }
+    outcomes.extend(runner.reference_sdk().await);
     let rendered: String = outcomes.iter().map(report::render_one).collect();
     assert!(
         outcomes.iter().all(|o| o.status.kind() == Kind::Pass),
