@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod fixtures;
 
 /// Project automation for the polyproto-rs workspace.
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Regenerate `conformance-fixtures/vectors/` from fixed seeds, or check it is current.
     Fixtures(fixtures::Args),
+    /// Measure the server's hot paths against their baselines (see docs/benchmarks.md).
+    Bench(bench::Args),
 }
 
 /// An error of a command: a message for the terminal.
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fixtures(args) => fixtures::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
