@@ -367,7 +367,7 @@ async fn distinct_lookups(mode: &Mode, process: &Process, prepared: &Prepared) -
     let plan = Plan {
         addr: process.addr,
         connections: mode.connections,
-        duration: Duration::from_secs(120),
+        duration: mode.duration * 4,
         requests: Arc::new(move |i| {
             let n = u64::try_from(requests.len()).ok().filter(|&n| n > 0)?;
             let index = usize::try_from(i % n).ok()?;
