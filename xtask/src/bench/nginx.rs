@@ -60,9 +60,9 @@ fn install(missing: String) -> Result<PathBuf, String> {
             .status()
             .is_ok_and(|s| s.success())
     };
-    if !ok(&["install", "-y", "-qq", "nginx"])
-        && !(ok(&["update", "-qq"]) && ok(&["install", "-y", "-qq", "nginx"]))
-    {
+    let installed = ok(&["install", "-y", "-qq", "nginx"])
+        || (ok(&["update", "-qq"]) && ok(&["install", "-y", "-qq", "nginx"]));
+    if !installed {
         return Err(format!("{missing}, and apt-get install nginx failed"));
     }
     find()
