@@ -5,6 +5,7 @@ mod m0002_key_packages;
 mod m0003_challenges;
 mod m0004_certificate_order;
 mod m0005_cert_version;
+mod m0006_certificate_actor_kind;
 
 use sea_orm_migration::prelude::ColumnDef;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_challenges::Migration),
             Box::new(m0004_certificate_order::Migration),
             Box::new(m0005_cert_version::Migration),
+            Box::new(m0006_certificate_actor_kind::Migration),
         ]
     }
 }

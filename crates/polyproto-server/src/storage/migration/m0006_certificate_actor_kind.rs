@@ -1,0 +1,65 @@
+//! An index on `(actor_id, kind, not_before)` for the actor certificate lookups.
+//!
+//! The lookups filter on the actor, the kind and a `not_before` range. With only
+//! `(actor_id, not_before)` and `(kind, not_before)` to choose from, SQLite's planner took the
+//! kind index and walked every actor certificate of the server that began before the moment
+//! asked about: an uncached lookup cost time in proportion to all certificates, not to the
+//! actor's (46 lookups/s with 11k certificates in the benchmark). Two equality columns make
+//! this index the planner's choice on both databases.
+
+use sea_orm_migration::prelude::{
+    DbErr, DeriveIden, Index, MigrationName, MigrationTrait, SchemaManager,
+};
+
+/// The sixth migration.
+pub(super) struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m0006_certificate_actor_kind"
+    }
+}
+
+#[derive(DeriveIden)]
+enum Certificate {
+    Table,
+    ActorId,
+    Kind,
+    NotBefore,
+}
+
+/// The index's name.
+const NAME: &str = "idx_certificate_actor_kind";
+
+// `async_trait` needs the SchemaManager lifetime late-bound, which only the elided form gives.
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(
+            Index::create()
+                .name(NAME)
+                .table(Certificate::Table)
+                .col(Certificate::ActorId)
+                .col(Certificate::Kind)
+                .col(Certificate::NotBefore)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name(NAME)
+                .table(Certificate::Table)
+                .to_owned(),
+        )
+        .await
+    }
+}
