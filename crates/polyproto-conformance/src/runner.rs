@@ -17,9 +17,6 @@ use crate::report::{Outcome, Status};
 use crate::skip::SkipList;
 use crate::template::Scope;
 
-/// The route of the cacheable home-server certificate (CONTRACT §1.2).
-const SERVER_CERT: &str = "/.p2/core/v1/idcert/server";
-
 /// A home server the suite talks to.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -527,7 +524,8 @@ async fn fetch_server_cert(
     at: Option<u64>,
 ) -> Result<CacheableIdCert, String> {
     let query = at.map(|t| format!("?timestamp={t}")).unwrap_or_default();
-    let full = format!("{url}{SERVER_CERT}{query}");
+    let path = polyproto_types::api::get_server_id_cert::ROUTE.path;
+    let full = format!("{url}{path}{query}");
     let response = http
         .get(&full)
         .send()
