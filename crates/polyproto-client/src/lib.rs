@@ -11,8 +11,6 @@
 //! - [`store`]: profiles on disk, one directory per profile, readable by the user only.
 //! - [`mls`]: MLS KeyPackages built with openmls for the session key; the private keys are
 //!   kept in the profile so that the actor can later join groups.
-//! - `testing` (feature `testing`): a mock home server replaying recorded answers, and the
-//!   recorded fixtures, for this crate's tests and the conformance suite.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), polyproto_client::ClientError> {
@@ -32,8 +30,6 @@ mod error;
 pub mod mls;
 mod session;
 pub mod store;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod verify;
 
 pub use client::{ActorCertQuery, Client, ClientBuilder, DEFAULT_TIMEOUT, Token};

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use polyproto_client::testing::{Cassette, MockServer};
 use polyproto_client::{ActorCertQuery, Client, ClientError, Clock};
+use polyproto_test_support::mock::{Cassette, MockServer};
 use polyproto_types::FederationId;
 use polyproto_types::api::{Route, get_actor_id_certs, get_server_id_cert};
 

@@ -89,7 +89,7 @@ struct ServerArgs {
 #[derive(Debug, Args)]
 struct ClientArgs {
     /// The directory of recordings.
-    #[arg(long, default_value_os_t = polyproto_client::testing::fixtures_dir())]
+    #[arg(long, default_value_os_t = polyproto_test_support::mock::recorded_dir())]
     recordings: PathBuf,
     #[command(flatten)]
     output: Output,

@@ -19,11 +19,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use common::{Backend, Session, TestServer};
-use polyproto_types::key_package::testing::TestKeyPackage;
+use polyproto_test_support::key_packages::TestKeyPackage;
+use polyproto_test_support::{Backend, Session, TestServer};
 
 struct Fixture {
     server: TestServer,

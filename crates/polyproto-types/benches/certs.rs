@@ -2,13 +2,13 @@
 //! request, each next to the same operation in the reference SDK `polyproto` 0.21 where it has
 //! one (`ours` and `polyproto` in one criterion group, so the report shows them side by side).
 //!
-//! `cargo bench -p polyproto-types --features test-support -- --quick` for a fast run.
+//! `cargo bench -p polyproto-types --features mls -- --quick` for a fast run.
 
 #[allow(
     dead_code,
     reason = "shared with the integration tests, which use more of it"
 )]
-#[path = "../tests/support/fixtures.rs"]
+#[path = "../tests/it/fixtures.rs"]
 mod fixtures;
 #[allow(
     dead_code,

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use polyproto_types::key_package::testing::{
+use polyproto_test_support::key_packages::{
     MLS_MESSAGE_HEADER_LEN, build_key_package, signing_key, unix_now,
 };
 use polyproto_types::key_package::{

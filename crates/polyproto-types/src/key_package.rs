@@ -8,17 +8,14 @@
 //! * `validate_key_package` (feature `mls`): every upload check of CONTRACT §5.1, i.e. RFC 9420
 //!   §10.1 "KeyPackage Validation" (through openmls) plus the server policy and the binding of
 //!   the package to the uploading actor.
-//! * `testing` (feature `test-support`, or in this crate's tests): builds real KeyPackages with
-//!   the openmls client API for tests.
+//!
+//! Tests build real KeyPackages with `polyproto-test-support` (`key_packages`).
 
 mod ciphersuite;
 mod error;
 mod payload;
 #[cfg(feature = "mls")]
 mod validate;
-
-#[cfg(all(feature = "mls", any(test, feature = "test-support")))]
-pub mod testing;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,234 @@
+//! A real home server in-process on a random loopback port, on SQLite or on a fresh
+//! PostgreSQL database, and [`on_both_backends!`](crate::on_both_backends).
+
+use std::sync::Once;
+
+use polyproto_server::{Config, Server};
+use polyproto_types::FederationId;
+use sea_orm::ConnectionTrait as _;
+
+/// The environment variable holding a PostgreSQL URL for the PostgreSQL runs.
+pub const POSTGRES_URL_VAR: &str = "POLYPROTO_TEST_POSTGRES_URL";
+/// When set (CI sets it), a missing PostgreSQL URL fails the tests instead of skipping them.
+pub const REQUIRE_POSTGRES_VAR: &str = "POLYPROTO_TEST_REQUIRE_POSTGRES";
+/// The password every test actor gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: a SQLite file in the server's temporary data directory.
+    Sqlite,
+    /// A fresh database on `POLYPROTO_TEST_POSTGRES_URL`'s server, dropped afterwards.
+    Postgres,
+}
+
+/// Generates, for each named `async fn name(backend: Backend)`, a test per database:
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// A PostgreSQL database made for one test server.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+/// A running test server.
+pub struct TestServer {
+    server: Option<Server>,
+    /// The configuration it was started with.
+    pub config: Config,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// An HTTP client for it.
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+}
+
+static LOGGING: Once = Once::new();
+
+impl TestServer {
+    /// A server with the test defaults, or `None` (with the reason printed) when the backend is
+    /// PostgreSQL and no URL is configured.
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// As [`TestServer::start`], with the configuration adjusted by `tweak`.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        LOGGING.call_once(|| {
+            let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
+            polyproto_server::logging::init(&polyproto_server::config::LogSettings {
+                level,
+                json: false,
+            });
+        });
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create().await?),
+        };
+        let mut config = Config {
+            bind: vec!["127.0.0.1:0".parse().expect("address")],
+            data_dir: dir.path().join("data"),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+            workers: Some(2),
+            ..Config::default()
+        };
+        config.accounts.max_concurrent_password_hashes = Some(4);
+        tweak(&mut config);
+        config.validate().expect("test configuration");
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let url = server.url();
+        let http = reqwest::Client::builder().build().expect("client");
+        Some(Self {
+            server: Some(server),
+            config,
+            url,
+            http,
+            _dir: dir,
+            pg,
+        })
+    }
+
+    /// Stops the server and starts it again on the same database and configuration (new port).
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        let server = Server::start(self.config.clone())
+            .await
+            .expect("server restarts");
+        self.url = server.url();
+        self.server = Some(server);
+    }
+
+    /// The running server.
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    /// Stops the server and drops its PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_database().await;
+        }
+    }
+
+    /// Grants administrator rights directly through the services.
+    pub async fn grant_admin(&self, fid: &FederationId) {
+        self.server()
+            .services()
+            .accounts
+            .set_admin(fid.local_name(), true)
+            .await
+            .expect("grant");
+    }
+
+    /// The server's current signing key, read from its database (for making fixtures).
+    pub async fn signing_key(&self) -> ed25519_dalek::SigningKey {
+        use polyproto_server::storage::entities::server_key;
+        use sea_orm::{EntityTrait as _, QueryOrder as _};
+        let db = sea_orm::Database::connect(self.config.database_url().as_str())
+            .await
+            .expect("database");
+        let row = server_key::Entity::find()
+            .order_by_desc(server_key::Column::Id)
+            .one(&db)
+            .await
+            .expect("query")
+            .expect("a server key");
+        db.close().await.ok();
+        let seed: [u8; 32] = row.secret.as_slice().try_into().expect("32 bytes");
+        ed25519_dalek::SigningKey::from_bytes(&seed)
+    }
+
+    /// The server's domain.
+    pub fn domain(&self) -> &str {
+        &self.config.domain
+    }
+}
+
+impl PgDatabase {
+    /// A fresh database on the configured server, or `None` with the reason printed.
+    async fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            assert!(
+                std::env::var_os(REQUIRE_POSTGRES_VAR).is_none(),
+                "{REQUIRE_POSTGRES_VAR} is set but {POSTGRES_URL_VAR} is not"
+            );
+            eprintln!(
+                "skipping the PostgreSQL run: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+            );
+            return None;
+        };
+        let mut suffix = [0u8; 6];
+        getrandom::fill(&mut suffix).expect("randomness");
+        let name = format!(
+            "polyproto_test_{}",
+            suffix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let admin = sea_orm::Database::connect(admin_url.as_str())
+            .await
+            .expect("connect to PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let (base, query) = admin_url
+            .split_once('?')
+            .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+        let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+        let url = match query {
+            Some(query) => format!("{prefix}/{name}?{query}"),
+            None => format!("{prefix}/{name}"),
+        };
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    async fn drop_database(self) {
+        if let Ok(admin) = sea_orm::Database::connect(self.admin_url.as_str()).await {
+            admin
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .await
+                .ok();
+            admin.close().await.ok();
+        }
+    }
+}
