@@ -3,7 +3,8 @@
 //! endpoint and nginx serving the same bytes), with the goals as pass or miss.
 //! Prints one table and writes it as JSON to `target/bench/report.json`.
 //!
-//! The server runs as its own release process on a temporary SQLite database and, when
+//! The server runs as its own release process (the debug build for `--smoke`, which only
+//! proves the harness works) on a temporary SQLite database and, when
 //! `POLYPROTO_BENCH_POSTGRES_URL` (or `POLYPROTO_TEST_POSTGRES_URL`) names a PostgreSQL server,
 //! on a fresh PostgreSQL database next to it. The load generator is [`load`]: 64 keep-alive
 //! connections by default, each sending its next request when the previous answer is in.
@@ -97,7 +98,7 @@ impl Mode {
 pub(crate) fn run(args: &Args) -> Result<(), Error> {
     let root = crate::workspace_root();
     let mode = Mode::new(args);
-    let binaries = server::build_release(&root)?;
+    let binaries = server::build(&root, !args.smoke)?;
     let dir = tempfile::tempdir()?;
     let mut report = Report {
         mode: format!("{}, {} connections", mode.name, mode.connections),

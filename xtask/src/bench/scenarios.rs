@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use polyproto_types::key_package::testing::TestKeyPackage;
+use polyproto_test_support::key_packages::TestKeyPackage;
 use sea_orm::ConnectionTrait as _;
 
 use super::load::{self, Outcome, Plan, Requests};

@@ -1,4 +1,4 @@
-//! The programs under test: the release build, the home server as a process of its own on a
+//! The programs under test: their build, the home server as a process of its own on a
 //! temporary data directory, the actix baseline, and the accounts, sessions and CSRs the
 //! scenarios use, made through the server's own services before it starts (a password hash
 //! per sign-in would make preparing thousands of sessions over HTTP take minutes).
@@ -21,7 +21,7 @@ use crate::Error;
 /// The password of every benchmark actor.
 const PASSWORD: &str = "correct horse battery staple";
 
-/// The release binaries.
+/// The programs under test.
 pub(crate) struct Binaries {
     /// `polyproto-server`.
     pub(crate) server: PathBuf,
@@ -29,34 +29,57 @@ pub(crate) struct Binaries {
     pub(crate) baselines: PathBuf,
 }
 
-/// Builds the server and the baselines in release mode.
-pub(crate) fn build_release(root: &Path) -> Result<Binaries, Error> {
-    println!("building the server and the baselines (release)…");
+/// Builds the server and the baselines: in release for measurements, or the debug build that
+/// `cargo test` already made (nothing to compile) for a smoke run, which only proves the
+/// harness works. The paths come from cargo's own report, wherever the target directory is.
+pub(crate) fn build(root: &Path, release: bool) -> Result<Binaries, Error> {
+    let profile = if release { "release" } else { "debug" };
+    println!("building the server and the baselines ({profile})…");
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     // `cargo run` gave this process xtask's package variables and a library path; build
-    // scripts that watch them would rebuild the release tree on every run.
+    // scripts that watch them would rebuild the tree on every run.
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         if name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_MANIFEST_") {
             command.env_remove(name.as_ref());
         }
     }
-    let status = command
+    command
         .env_remove("LD_LIBRARY_PATH")
         .current_dir(root)
-        .args(["build", "--release", "--quiet", "-p", "polyproto-server"])
-        .args(["--bin", "polyproto-server", "--example", "bench_baselines"])
-        .status()?;
-    if !status.success() {
-        return Err("the release build failed".into());
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(["-p", "polyproto-server", "--bin", "polyproto-server"])
+        .args(["--example", "bench_baselines"]);
+    if release {
+        command.arg("--release");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from)
-        .join("release");
-    Ok(Binaries {
-        server: target.join("polyproto-server"),
-        baselines: target.join("examples").join("bench_baselines"),
-    })
+    let output = command.stderr(Stdio::inherit()).output()?;
+    if !output.status.success() {
+        return Err(format!("the {profile} build failed").into());
+    }
+    let mut server = None;
+    let mut baselines = None;
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(executable) = message["executable"].as_str() else {
+            continue;
+        };
+        match message["target"]["name"].as_str() {
+            Some("polyproto-server") => server = Some(PathBuf::from(executable)),
+            Some("bench_baselines") => baselines = Some(PathBuf::from(executable)),
+            _ => {}
+        }
+    }
+    match (server, baselines) {
+        (Some(server), Some(baselines)) => Ok(Binaries { server, baselines }),
+        _ => Err("cargo reported no server or baselines executable".into()),
+    }
 }
 
 /// A child process listening on a loopback port; killed when dropped.
