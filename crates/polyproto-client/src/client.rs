@@ -1,4 +1,4 @@
-//! [`Client`]: one typed method per route of CONTRACT §1, each built from its route constant in
+//! [`Client`]: one typed method per route of docs/wire-contract.md §1, each built from its route constant in
 //! [`polyproto_types::api`] (ARCHITECTURE rule 2: no path is written here).
 
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The filters of an actor certificate lookup (`GET /.p2/core/v1/idcert/actor/{fid}`).
 pub type ActorCertQuery = get_actor_id_certs::Query;
 
-/// A session's bearer token (CONTRACT §3.1). `Debug` hides it.
+/// A session's bearer token (docs/wire-contract.md §3.1). `Debug` hides it.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Token(String);
@@ -213,7 +213,7 @@ impl Client {
         })
     }
 
-    // ---- Accounts and sessions (CONTRACT §1.3) ----
+    // ---- Accounts and sessions (docs/wire-contract.md §1.3) ----
 
     /// `POST /.p2/core/v1/register`: creates the actor `name` with `password`.
     ///
@@ -372,7 +372,7 @@ impl Client {
         Ok(Token(response.token))
     }
 
-    // ---- Certificates (CONTRACT §1.1, §1.2) ----
+    // ---- Certificates (docs/wire-contract.md §1.1, §1.2) ----
 
     /// `POST /.p2/core/v1/idcert`: an ID-Cert for the token's session. `password` (the
     /// sensitive-action factor) is needed except for a pending session's first certificate.
@@ -617,7 +617,7 @@ impl Client {
         self.send(route, request).await.map(drop)
     }
 
-    // ---- KeyPackages (CONTRACT §1.1 S2, S3, S8, §1.2, §5) ----
+    // ---- KeyPackages (docs/wire-contract.md §1.1 S2, S3, S8, §1.2, §5) ----
 
     /// `POST /.p2/mls/v1/keypackages`: uploads KeyPackages for the token's session.
     ///

@@ -28,7 +28,7 @@ pub enum ClientError {
         /// The time limit.
         secs: u64,
     },
-    /// The server refused the request with a problem+json answer (CONTRACT §6).
+    /// The server refused the request with a problem+json answer (docs/wire-contract.md §6).
     #[error("{0}")]
     Api(Box<ApiError>),
     /// The server answered something this client cannot use: an unexpected status, a body
@@ -74,7 +74,7 @@ impl ClientError {
     }
 }
 
-/// A request the server refused: its problem+json body (RFC 9457; CONTRACT §6).
+/// A request the server refused: its problem+json body (RFC 9457; docs/wire-contract.md §6).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{code} (HTTP {status}): {detail}")]
 pub struct ApiError {

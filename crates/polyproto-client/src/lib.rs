@@ -1,6 +1,6 @@
 //! A typed polyproto client, and the library behind the `polyproto` command-line tool.
 //!
-//! - [`Client`]: one async method per route of the wire contract (CONTRACT §1), seed aliases
+//! - [`Client`]: one async method per route of the wire contract (docs/wire-contract.md §1), seed aliases
 //!   included, each built from the route constants of [`polyproto_types::api`]. Every ID-Cert
 //!   an answer carries is checked before it is handed out ([`verify`]): issuer signature
 //!   against the home server's certificate, validity, profile, and the cache signature of

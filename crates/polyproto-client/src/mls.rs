@@ -1,4 +1,4 @@
-//! MLS KeyPackages for a session key (RFC 9420 §10; polyproto-mls; CONTRACT §5), built with
+//! MLS KeyPackages for a session key (RFC 9420 §10; polyproto-mls; docs/wire-contract.md §5), built with
 //! openmls.
 //!
 //! A KeyPackage is only useful to its owner if the owner keeps the private init and
@@ -266,7 +266,7 @@ pub struct ClaimedKeyPackage {
 }
 
 /// Checks claimed KeyPackages of `fid`: each must validate (RFC 9420 §10.1, with the default
-/// policy of CONTRACT §5.1) at `now` and be bound to one of `certs` (the actor's current,
+/// policy of docs/wire-contract.md §5.1) at `now` and be bound to one of `certs` (the actor's current,
 /// verified ID-Certs): signed by its key, with a basic credential naming `fid`.
 ///
 /// # Errors

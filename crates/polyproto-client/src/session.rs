@@ -16,7 +16,7 @@ use crate::verify::{VerifiedIdCert, VerifyError};
 pub const ROTATE_BEFORE_SECS: u64 = 7 * 24 * 3600;
 
 /// A session at a foreign home server, from a sign-in with a challenge (polyproto core
-/// §4.1.1; CONTRACT §3.3).
+/// §4.1.1; docs/wire-contract.md §3.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignSession {
     /// The foreign server's base URL.

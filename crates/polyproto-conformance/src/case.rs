@@ -15,7 +15,7 @@ pub struct Case {
     #[serde(default)]
     pub id: String,
     /// The seed route, contract section or spec section the case checks, e.g.
-    /// `"seed S5; CONTRACT §1.1"`.
+    /// `"seed S5; docs/wire-contract.md §1.1"`.
     pub checks: String,
     /// What the case does and why the answers must be what they are.
     pub description: String,
@@ -163,7 +163,7 @@ pub enum CertForm {
     Pem,
     /// Base64 of the DER (the seed routes).
     DerBase64,
-    /// A cacheable ID-Cert object (CONTRACT §4.3).
+    /// A cacheable ID-Cert object (docs/wire-contract.md §4.3).
     Cacheable,
     /// A JSON array, every element a cacheable ID-Cert.
     CacheableList,

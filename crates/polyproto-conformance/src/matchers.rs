@@ -129,7 +129,7 @@ pub fn pointer<'a>(value: &'a Value, pointer: &str) -> Result<&'a Value, Mismatc
 }
 
 /// The answer must be an RFC 9457 problem (`application/problem+json`) with the machine code
-/// `code` in its `error` member (CONTRACT §6).
+/// `code` in its `error` member (docs/wire-contract.md §6).
 ///
 /// # Errors
 /// A [`Mismatch`] naming the first difference.

@@ -1,6 +1,6 @@
 //! Every certificate the suite sees, checked by two independent tools after the run:
 //! `openssl verify` under its issuer at its `notBefore`, and `pkilint` (`lint_pkix_cert`,
-//! RFC 5280 lints, all certificates in one Python process) with the deviations CONTRACT §4.1
+//! RFC 5280 lints, all certificates in one Python process) with the deviations docs/wire-contract.md §4.1
 //! makes on purpose allowed.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::process::Command;
 
 use polyproto_types::IdCert;
 
-/// pkilint findings that are the deliberate deviations of CONTRACT §4.1: no subject or
+/// pkilint findings that are the deliberate deviations of docs/wire-contract.md §4.1: no subject or
 /// authority key identifier, and the session ID (`uniqueIdentifier`,
 /// 0.9.2342.19200300.100.1.44) as an IA5String, which pkilint decodes as a DirectoryString.
 pub const ALLOWED_FINDINGS: &[(&str, &str)] = &[

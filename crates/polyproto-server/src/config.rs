@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use polyproto_types::DomainName;
 use serde::{Deserialize, Serialize};
 
-/// The longest actor certificate lifetime (CONTRACT §4.1: at most 60 days).
+/// The longest actor certificate lifetime (docs/wire-contract.md §4.1: at most 60 days).
 pub const MAX_ACTOR_CERT_LIFETIME_DAYS: u64 = 60;
 /// Seconds in a day.
 const DAY: u64 = 86_400;
@@ -91,7 +91,7 @@ pub struct Limits {
     pub max_body_bytes: usize,
 }
 
-/// MLS KeyPackage policy and limits (CONTRACT §5.1).
+/// MLS KeyPackage policy and limits (docs/wire-contract.md §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeyPackageSettings {
@@ -117,7 +117,7 @@ impl Default for KeyPackageSettings {
     }
 }
 
-/// Federation with other home servers (polyproto core §4.1.1, §6.4; CONTRACT §3.3).
+/// Federation with other home servers (polyproto core §4.1.1, §6.4; docs/wire-contract.md §3.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FederationSettings {

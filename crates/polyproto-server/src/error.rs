@@ -1,6 +1,6 @@
 //! The server's error: a [`ErrorCode`] from the one table in `polyproto_types::api::error`
 //! (code → HTTP status and title), a human-readable detail, and the RFC 9457
-//! `application/problem+json` answer built from them (CONTRACT §6).
+//! `application/problem+json` answer built from them (docs/wire-contract.md §6).
 
 use std::fmt;
 
@@ -31,7 +31,7 @@ impl Error {
         }
     }
 
-    /// Adds the list of refused items (CONTRACT §5.1).
+    /// Adds the list of refused items (docs/wire-contract.md §5.1).
     #[must_use]
     pub fn with_invalid(mut self, invalid: Vec<InvalidItem>) -> Self {
         self.invalid = Some(invalid);

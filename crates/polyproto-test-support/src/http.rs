@@ -290,7 +290,7 @@ impl Answer {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Asserts a problem+json answer with this status and code (CONTRACT §6).
+    /// Asserts a problem+json answer with this status and code (docs/wire-contract.md §6).
     #[track_caller]
     pub fn expect_problem(&self, status: u16, code: ErrorCode) -> Problem {
         self.expect(status);

@@ -1,5 +1,5 @@
 //! Test support: builds real KeyPackages (RFC 9420 §10) with the openmls 0.9 client API and an
-//! ed25519-dalek key, as a polyproto client would (polyproto-mls; CONTRACT §5.1).
+//! ed25519-dalek key, as a polyproto client would (polyproto-mls; docs/wire-contract.md §5.1).
 //!
 //! Compiled for this crate's tests and, for other crates' tests, with the `test-support`
 //! feature. Functions here panic on failure: they are meant for tests only.

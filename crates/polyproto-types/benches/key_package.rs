@@ -1,4 +1,4 @@
-//! Benchmark of the KeyPackage upload check (CONTRACT §5.1): decode, openmls `validate`
+//! Benchmark of the KeyPackage upload check (docs/wire-contract.md §5.1): decode, openmls `validate`
 //! (two Ed25519 signatures), policy and binding checks, `KeyPackageRef`. The reference SDK
 //! `polyproto` 0.21 has no KeyPackage validation to compare with.
 

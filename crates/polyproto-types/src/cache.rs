@@ -1,5 +1,5 @@
 //! Cacheable ID-Certs: an ID-Cert with the home server's signed cache information
-//! (polyproto core §6.4.1; CONTRACT §4.3).
+//! (polyproto core §6.4.1; docs/wire-contract.md §4.3).
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use crate::wire::{option_u64_string, u64_string};
 /// An ID-Cert with the cache window and invalidation time its home server vouches for, as
 /// served by `GET /.p2/core/v1/idcert/actor/{fid}` and `GET /.p2/core/v1/idcert/server`.
 ///
-/// Field names and string-typed numbers follow the reference SDK (CONTRACT §4.3); the spec's
+/// Field names and string-typed numbers follow the reference SDK (docs/wire-contract.md §4.3); the spec's
 /// `cacheValidNotBefore`/`cacheValidNotAfter` are not what implementations exchange.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,7 +63,7 @@ pub enum CacheError {
 
 impl CacheableIdCert {
     /// The exact string the cache signature covers: the decimal serial, the window and, if
-    /// present, the invalidation time, separated by ASCII spaces (CONTRACT §4.3).
+    /// present, the invalidation time, separated by ASCII spaces (docs/wire-contract.md §4.3).
     pub fn signed_string(
         serial: &Serial,
         not_before: u64,
@@ -157,7 +157,7 @@ impl CacheableIdCert {
         Ok(())
     }
 
-    /// RFC 8785 canonical JSON, no trailing newline (CONTRACT §2).
+    /// RFC 8785 canonical JSON, no trailing newline (docs/wire-contract.md §2).
     pub fn to_jcs(&self) -> String {
         // Serializing plain strings cannot fail.
         crate::wire::to_jcs(self).unwrap_or_default()

@@ -1,5 +1,5 @@
 //! Challenge strings: proof that an actor holds the private key of its ID-Cert
-//! (polyproto core §4.3, §4.1.1; CONTRACT §3.3).
+//! (polyproto core §4.3, §4.1.1; docs/wire-contract.md §3.3).
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,7 @@ pub enum ChallengeError {
 }
 
 /// A challenge string: 32 to 256 alphanumeric characters (polyproto core §4.3 allows any
-/// UTF-8; CONTRACT §3.3 narrows it to `[A-Za-z0-9]`, which is all a server ever issues).
+/// UTF-8; docs/wire-contract.md §3.3 narrows it to `[A-Za-z0-9]`, which is all a server ever issues).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChallengeString(String);
 
@@ -87,7 +87,7 @@ impl<'de> Deserialize<'de> for ChallengeString {
 }
 
 /// A challenge as a server hands it out: the string and when it expires
-/// (`GET /.p2/core/v1/challenge`; CONTRACT §1.3).
+/// (`GET /.p2/core/v1/challenge`; docs/wire-contract.md §1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
     /// The string to sign.
@@ -97,7 +97,7 @@ pub struct Challenge {
     pub expires: u64,
 }
 
-/// A challenge signed by the actor's session key (CONTRACT §1.3, `completed_challenge`).
+/// A challenge signed by the actor's session key (docs/wire-contract.md §1.3, `completed_challenge`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletedChallenge {
     /// The challenge string, as handed out.

@@ -2,10 +2,10 @@
 //! the MLS Delivery Service and Authentication Service; RFC 9420 §10 "Key Packages").
 //!
 //! * [`KeyPackagePayload`]: the bytes of one KeyPackage exactly as a client uploaded them, with
-//!   the JSON form of CONTRACT §5.1 (a standard padded base64 string). Always available.
-//! * [`parse_ciphersuite`]: ciphersuite selectors of CONTRACT §5.2 (`0x0001`, `1` or the
+//!   the JSON form of docs/wire-contract.md §5.1 (a standard padded base64 string). Always available.
+//! * [`parse_ciphersuite`]: ciphersuite selectors of docs/wire-contract.md §5.2 (`0x0001`, `1` or the
 //!   RFC 9420 §17.1 name). Always available.
-//! * `validate_key_package` (feature `mls`): every upload check of CONTRACT §5.1, i.e. RFC 9420
+//! * `validate_key_package` (feature `mls`): every upload check of docs/wire-contract.md §5.1, i.e. RFC 9420
 //!   §10.1 "KeyPackage Validation" (through openmls) plus the server policy and the binding of
 //!   the package to the uploading actor.
 //!

@@ -8,7 +8,7 @@
 //! - [`api`]: every endpoint's route, request and response, and the error body.
 //!
 //! No I/O and no web framework: this crate is the protocol, as data. The wire decisions it
-//! encodes are those of the project's CONTRACT.md.
+//! encodes are those of the project's docs/wire-contract.md.
 
 pub mod api;
 pub mod cache;

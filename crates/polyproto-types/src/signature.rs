@@ -1,4 +1,4 @@
-//! Ed25519 signatures in JSON: lowercase hex of the 64 raw bytes (CONTRACT §2).
+//! Ed25519 signatures in JSON: lowercase hex of the 64 raw bytes (docs/wire-contract.md §2).
 
 use std::fmt;
 
@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The 64 bytes of an Ed25519 signature, as JSON carries them: emitted as lowercase hex,
 /// accepted as hex (either case) or base64 (standard or URL-safe, padded or not), because
-/// CONTRACT §2 asks to be liberal in what we accept.
+/// docs/wire-contract.md §2 asks to be liberal in what we accept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SignatureBytes([u8; 64]);
 

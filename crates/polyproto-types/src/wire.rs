@@ -1,6 +1,6 @@
-//! Small serde helpers for the wire forms of CONTRACT §2.
+//! Small serde helpers for the wire forms of docs/wire-contract.md §2.
 
-/// `u64` as a JSON string on output; a string or a number on input (CONTRACT §2).
+/// `u64` as a JSON string on output; a string or a number on input (docs/wire-contract.md §2).
 pub mod u64_string {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -62,7 +62,7 @@ pub mod option_u64_string {
 }
 
 /// Serializes a value as RFC 8785 (JCS) canonical JSON, the form the reference SDK demands for
-/// cacheable ID-Certs (CONTRACT §2). Independent of `serde_json`'s `preserve_order` feature.
+/// cacheable ID-Certs (docs/wire-contract.md §2). Independent of `serde_json`'s `preserve_order` feature.
 ///
 /// # Errors
 /// When the value cannot be serialized.

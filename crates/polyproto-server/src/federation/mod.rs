@@ -1,5 +1,5 @@
 //! Federation: talking to other home servers to verify their actors' ID-Certs (polyproto core
-//! §4.1.1, §6.4, §6.4.1; CONTRACT §3.3).
+//! §4.1.1, §6.4, §6.4.1; docs/wire-contract.md §3.3).
 //!
 //! - [`client`]: outgoing HTTP with timeouts, response size caps, no redirects, https by
 //!   default and a configured domain → base URL mapping for tests and development.

@@ -1,4 +1,4 @@
-//! Verifying other home servers' certificates (polyproto core §6.4.1; CONTRACT §3.3, §4.3).
+//! Verifying other home servers' certificates (polyproto core §6.4.1; docs/wire-contract.md §3.3, §4.3).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! Handlers for accounts and sessions (CONTRACT §1.3, `DELETE /session` of §1.2).
+//! Handlers for accounts and sessions (docs/wire-contract.md §1.3, `DELETE /session` of §1.2).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use polyproto_types::IdCsr;

@@ -1,5 +1,5 @@
 //! Handlers for ID-Certs: issuance and rotation, the server key, and lookups by federation ID
-//! and point in time (CONTRACT §1.1 S1, S4–S6; §1.2).
+//! and point in time (docs/wire-contract.md §1.1 S1, S4–S6; §1.2).
 
 use std::time::Instant;
 

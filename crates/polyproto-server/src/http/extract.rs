@@ -38,7 +38,7 @@ impl Body {
     }
 
     /// A body that is a JSON string or raw text: the certificate bodies of S7 and
-    /// `PUT /session/idcert/extern` (CONTRACT §1).
+    /// `PUT /session/idcert/extern` (docs/wire-contract.md §1).
     pub(crate) fn string_or_text(&self) -> Result<String> {
         let text = self.text()?.trim();
         if text.starts_with('"') {
@@ -78,7 +78,7 @@ impl FromRequest for Body {
     }
 }
 
-/// The session behind `Authorization: Bearer <token>` (CONTRACT §1).
+/// The session behind `Authorization: Bearer <token>` (docs/wire-contract.md §1).
 pub(crate) struct Authenticated(pub(crate) Caller);
 
 impl FromRequest for Authenticated {
@@ -114,7 +114,7 @@ impl FromRequest for Authenticated {
     }
 }
 
-/// The `X-P2-Sensitive-Solution` header, if present (CONTRACT §3.2).
+/// The `X-P2-Sensitive-Solution` header, if present (docs/wire-contract.md §3.2).
 pub(crate) fn sensitive_solution(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(SENSITIVE_SOLUTION)

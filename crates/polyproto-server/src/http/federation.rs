@@ -1,5 +1,5 @@
 //! Handlers for foreign actors: challenges, sign-in and certificate replacement (polyproto core
-//! §4.1.1, §4.3; CONTRACT §1.1 S7, §1.2, §1.3, §3.3).
+//! §4.1.1, §4.3; docs/wire-contract.md §1.1 S7, §1.2, §1.3, §3.3).
 
 use actix_web::{HttpResponse, web};
 use polyproto_types::IdCert;

@@ -1,4 +1,4 @@
-//! Handlers for MLS KeyPackages (CONTRACT §1.1 S2, S3, S8; §1.2; §5).
+//! Handlers for MLS KeyPackages (docs/wire-contract.md §1.1 S2, S3, S8; §1.2; §5).
 
 use actix_web::{HttpResponse, web};
 use polyproto_types::api::claim_key_packages;

@@ -1,5 +1,5 @@
 //! Actors: registration, credentials, administrators and the sensitive-action check
-//! (CONTRACT §1.3, §3.2). Owns the `actor` table.
+//! (docs/wire-contract.md §1.3, §3.2). Owns the `actor` table.
 
 use std::sync::Arc;
 
@@ -48,7 +48,7 @@ impl Accounts {
         }
     }
 
-    /// Registers `name` with `password` (CONTRACT §1.3).
+    /// Registers `name` with `password` (docs/wire-contract.md §1.3).
     ///
     /// # Errors
     /// `RegistrationClosed`, `InvalidName`, `MalformedRequest` for an unusable password,
@@ -98,7 +98,7 @@ impl Accounts {
     }
 
     /// The actor named `name` if `password` is theirs. Unknown actors and wrong passwords get
-    /// the same error after the same work (CONTRACT §1.3).
+    /// the same error after the same work (docs/wire-contract.md §1.3).
     ///
     /// # Errors
     /// `InvalidCredentials`.
@@ -119,7 +119,7 @@ impl Accounts {
     }
 
     /// Checks the second factor of a sensitive action: the actor's password in
-    /// `X-P2-Sensitive-Solution` (CONTRACT §3.2).
+    /// `X-P2-Sensitive-Solution` (docs/wire-contract.md §3.2).
     ///
     /// # Errors
     /// `SensitiveSolutionRequired` (401) when missing, `SensitiveSolutionInvalid` (403) when
@@ -167,7 +167,7 @@ impl Accounts {
     }
 
     /// Resolves a seed route's `{user_id}`: a federation ID of this server or a numeric actor
-    /// ID (CONTRACT §1.1).
+    /// ID (docs/wire-contract.md §1.1).
     ///
     /// # Errors
     /// `ActorNotFound`; `InvalidName` for a string that is neither.

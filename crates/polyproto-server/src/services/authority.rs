@@ -1,5 +1,5 @@
 //! The certificate authority: the server's identity keys, issuing and invalidating ID-Certs,
-//! and answering certificate lookups by point in time (polyproto core §6.1, §6.4; CONTRACT §4).
+//! and answering certificate lookups by point in time (polyproto core §6.1, §6.4; docs/wire-contract.md §4).
 //! Owns the `server_key` and `certificate` tables.
 
 use std::collections::BTreeMap;
@@ -44,7 +44,7 @@ pub struct CertRecord {
 /// Which certificates a lookup wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
-    /// Those valid at this instant (CONTRACT §1.1): `notBefore <= t <= notAfter` and, if
+    /// Those valid at this instant (docs/wire-contract.md §1.1): `notBefore <= t <= notAfter` and, if
     /// invalidated, `t < invalidatedAt`.
     At(u64),
     /// Those whose effective validity overlaps `[from, to]` (the modern route's
@@ -122,7 +122,7 @@ impl Authority {
         }
     }
 
-    /// Replaces the server's identity key and certificate (CONTRACT §4.4): the new
+    /// Replaces the server's identity key and certificate (docs/wire-contract.md §4.4): the new
     /// certificate is valid from now, the old one is invalidated now and stays in history.
     ///
     /// # Errors
@@ -198,7 +198,7 @@ impl Authority {
 
     /// Builds an actor certificate for a verified CSR, signed with the current server key,
     /// valid from now for the configured lifetime but never past the server certificate
-    /// (CONTRACT §4.1). The caller stores it in its transaction with [`Authority::store_actor`].
+    /// (docs/wire-contract.md §4.1). The caller stores it in its transaction with [`Authority::store_actor`].
     ///
     /// # Errors
     /// `CsrSubjectMismatch` if the CSR is for another domain; a storage error.
@@ -385,7 +385,7 @@ impl Authority {
     }
 
     /// The certificate with its cache information signed by the key that issued it
-    /// (CONTRACT §4.3), with a cache window from now for the configured length.
+    /// (docs/wire-contract.md §4.3), with a cache window from now for the configured length.
     ///
     /// # Errors
     /// A storage error loading the key.

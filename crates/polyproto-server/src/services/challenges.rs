@@ -1,4 +1,4 @@
-//! Sign-in challenges: handed out, used once, expiring (polyproto core §4.3; CONTRACT §3.3).
+//! Sign-in challenges: handed out, used once, expiring (polyproto core §4.3; docs/wire-contract.md §3.3).
 //! Owns the `challenge` table.
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! The KeyPackage store: upload with every validation of CONTRACT §5.1, last-resort
-//! replacement, and single-use claims (polyproto-mls; RFC 9420 §10, §16.8; CONTRACT §5).
+//! The KeyPackage store: upload with every validation of docs/wire-contract.md §5.1, last-resort
+//! replacement, and single-use claims (polyproto-mls; RFC 9420 §10, §16.8; docs/wire-contract.md §5).
 //! Owns the `key_package` table.
 
 use std::collections::BTreeSet;
@@ -117,7 +117,7 @@ impl KeyPackages {
         Ok(stored)
     }
 
-    /// Replaces the caller's session's last-resort KeyPackage (seed S3; CONTRACT §5.3). The
+    /// Replaces the caller's session's last-resort KeyPackage (seed S3; docs/wire-contract.md §5.3). The
     /// package must carry the `last_resort` extension: an openmls client deletes the private
     /// key of any other package after its first use, so handing it out again would break
     /// every later group.
@@ -163,7 +163,7 @@ impl KeyPackages {
     }
 
     /// Claims one KeyPackage per live session of `actor` (seed S8 and
-    /// `GET /.p2/mls/v1/keypackages/{fid}`; CONTRACT §5.2): the oldest valid normal package
+    /// `GET /.p2/mls/v1/keypackages/{fid}`; docs/wire-contract.md §5.2): the oldest valid normal package
     /// matching the ciphersuites, removed as it is handed out; or else the session's
     /// last-resort package, kept. Expired packages are purged first and never handed out.
     /// Everything runs in one transaction; on PostgreSQL the normal package is picked with

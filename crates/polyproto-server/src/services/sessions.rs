@@ -1,5 +1,5 @@
 //! Sessions and their tokens: sign-in, the certificate of each session, key rotation, logout
-//! (polyproto core §4.1, §6.1.3; CONTRACT §1, §3.1). Owns the `session` table.
+//! (polyproto core §4.1, §6.1.3; docs/wire-contract.md §1, §3.1). Owns the `session` table.
 
 use std::sync::Arc;
 
@@ -98,7 +98,7 @@ impl Sessions {
         }
     }
 
-    /// The session a bearer token belongs to (CONTRACT §3.1). The token stops working when
+    /// The session a bearer token belongs to (docs/wire-contract.md §3.1). The token stops working when
     /// the session ends, is rotated, or its certificate expires.
     ///
     /// # Errors
@@ -136,7 +136,7 @@ impl Sessions {
         caller(row)
     }
 
-    /// Opens a session for a signed-in actor (CONTRACT §1.3, `session/trust`): with a CSR, the
+    /// Opens a session for a signed-in actor (docs/wire-contract.md §1.3, `session/trust`): with a CSR, the
     /// session gets its certificate at once; without, it is pending.
     ///
     /// # Errors
@@ -177,7 +177,7 @@ impl Sessions {
         Ok((token, Some(issued.cert)))
     }
 
-    /// `POST /.p2/core/v1/idcert` (CONTRACT §1.2): a pending session gets its first
+    /// `POST /.p2/core/v1/idcert` (docs/wire-contract.md §1.2): a pending session gets its first
     /// certificate; a certified session gets a new one for the same session ID (the old one is
     /// invalidated). The token stays valid either way.
     ///
@@ -217,7 +217,7 @@ impl Sessions {
             .map(|c| c.cert)
     }
 
-    /// Seed S1 (CONTRACT §1.1): a new certificate for the caller's session, the old one
+    /// Seed S1 (docs/wire-contract.md §1.1): a new certificate for the caller's session, the old one
     /// invalidated, and a new token replacing the old one.
     ///
     /// # Errors
@@ -255,7 +255,7 @@ impl Sessions {
         let txn = begin_write(&self.db).await?;
         Authority::invalidate(&txn, old_serial, now).await?;
         Authority::store_actor(&txn, &issued, actor.id).await?;
-        // KeyPackages are signed by the retired key (CONTRACT §5: they belong to it).
+        // KeyPackages are signed by the retired key (docs/wire-contract.md §5: they belong to it).
         KeyPackages::remove_for_session(&txn, caller.row_id).await?;
         let mut update = session::Entity::update_many()
             .col_expr(
@@ -287,8 +287,8 @@ impl Sessions {
     }
 
     /// Opens a session for a foreign actor whose certificate was verified with its home server
-    /// (CONTRACT §3.3). A second sign-in for the same federation ID and session ID replaces the
-    /// earlier one, token included (CONTRACT §1.3).
+    /// (docs/wire-contract.md §3.3). A second sign-in for the same federation ID and session ID replaces the
+    /// earlier one, token included (docs/wire-contract.md §1.3).
     ///
     /// # Errors
     /// A storage error.
@@ -324,7 +324,7 @@ impl Sessions {
     }
 
     /// Replaces a foreign session's certificate after the actor rotated its key at its home
-    /// server (seed S7; CONTRACT §1.1). The token stays valid.
+    /// server (seed S7; docs/wire-contract.md §1.1). The token stays valid.
     ///
     /// # Errors
     /// `ForeignSessionRequired`; `InvalidIdCert` for a certificate of another actor or session.
@@ -359,7 +359,7 @@ impl Sessions {
         Ok(())
     }
 
-    /// Ends the caller's session (logout, CONTRACT §1.3): the token stops working, the
+    /// Ends the caller's session (logout, docs/wire-contract.md §1.3): the token stops working, the
     /// certificate is invalidated, the session ID is free again.
     ///
     /// # Errors

@@ -1,5 +1,5 @@
 //! Session tokens: 32 random bytes, base64url without padding; only their SHA-256 is stored
-//! (CONTRACT §3.1).
+//! (docs/wire-contract.md §3.1).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,4 +1,4 @@
-//! Upload KeyPackages for the caller's session (polyproto-mls; RFC 9420 §10; CONTRACT §1.1 S2,
+//! Upload KeyPackages for the caller's session (polyproto-mls; RFC 9420 §10; docs/wire-contract.md §1.1 S2,
 //! §1.2, §5.1).
 //!
 //! - [`SEED`] S2, `POST /.p2/core/v1/keypackage/@me`: 201, no body.
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::Bearer,
     seed: None,
-    spec: "polyproto-mls; RFC 9420 §10; CONTRACT §1.2, §5.1",
+    spec: "polyproto-mls; RFC 9420 §10; docs/wire-contract.md §1.2, §5.1",
 };
 
 /// The seed route S2.
@@ -26,7 +26,7 @@ pub const SEED: Route = Route {
     path: "/.p2/core/v1/keypackage/@me",
     success: 201,
     seed: Some("S2"),
-    spec: "seed 000 \"Add KeyPackage\"; CONTRACT §1.1, §5.1",
+    spec: "seed 000 \"Add KeyPackage\"; docs/wire-contract.md §1.1, §5.1",
     ..ROUTE
 };
 

@@ -1,5 +1,5 @@
 //! Claim one KeyPackage per live session of an actor, to add it to an MLS group
-//! (polyproto-mls; RFC 9420 §16.8; CONTRACT §1.1 S8, §1.2, §5.2).
+//! (polyproto-mls; RFC 9420 §16.8; docs/wire-contract.md §1.1 S8, §1.2, §5.2).
 //!
 //! - [`ROUTE`], `GET /.p2/mls/v1/keypackages/{fid}[?ciphersuites=]`.
 //! - [`SEED`] S8, `GET /p2core/keypackage/{user_id}` (federation ID or numeric actor ID).
@@ -19,7 +19,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::AnySession,
     seed: None,
-    spec: "polyproto-mls; CONTRACT §1.2, §5.2",
+    spec: "polyproto-mls; docs/wire-contract.md §1.2, §5.2",
 };
 
 /// The seed route S8.
@@ -27,7 +27,7 @@ pub const SEED: Route = Route {
     name: "claim_key_packages.seed",
     path: "/p2core/keypackage/{user_id}",
     seed: Some("S8"),
-    spec: "seed 004 \"KeyPackage(s)\"; CONTRACT §1.1, §5.2",
+    spec: "seed 004 \"KeyPackage(s)\"; docs/wire-contract.md §1.1, §5.2",
     ..ROUTE
 };
 

@@ -1,5 +1,5 @@
 //! `POST /.p2/core/v1/idcert`: get an ID-Cert for the caller's session (core API v1, the
-//! reference SDK's `request_initial_id_cert` / `request_follow_up_id_cert`; CONTRACT §1.2).
+//! reference SDK's `request_initial_id_cert` / `request_follow_up_id_cert`; docs/wire-contract.md §1.2).
 //!
 //! The body is the CSR PEM as `text/plain` (or `{"csr": "<PEM>"}`). The sensitive-action
 //! header is needed except for the session's first certificate. The bearer token stays valid
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     success: 201,
     auth: Auth::Bearer,
     seed: None,
-    spec: "polyproto core §6.1, §6.1.3; CONTRACT §1.2, §4.2",
+    spec: "polyproto core §6.1, §6.1.3; docs/wire-contract.md §1.2, §4.2",
 };
 
 /// The JSON form of the request body.

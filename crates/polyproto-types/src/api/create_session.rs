@@ -1,5 +1,5 @@
 //! `POST /.p2/core/v1/session/trust`: sign in with a password, starting a session
-//! (seed-era auth routes; CONTRACT §1.3).
+//! (seed-era auth routes; docs/wire-contract.md §1.3).
 //!
 //! With a `csr` the session gets its ID-Cert at once. Without one the answer is a token for a
 //! *pending* session whose only allowed call is its first `POST /.p2/core/v1/idcert` (the
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     success: 201,
     auth: Auth::None,
     seed: None,
-    spec: "CONTRACT §1.3; spec/seed-era-auth-routes-no-registration.md",
+    spec: "docs/wire-contract.md §1.3; spec/seed-era-auth-routes-no-registration.md",
 };
 
 /// The request body.

@@ -1,5 +1,5 @@
 //! `DELETE /.p2/core/v1/session?sessionId=`: end one of the caller's sessions, a sensitive
-//! action (core API v1, reference SDK `delete_session`; CONTRACT §1.2). 204, no body.
+//! action (core API v1, reference SDK `delete_session`; docs/wire-contract.md §1.2). 204, no body.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ pub const ROUTE: Route = Route {
     success: 204,
     auth: Auth::BearerSensitive,
     seed: None,
-    spec: "CONTRACT §1.2; openapi-core DELETE /session",
+    spec: "docs/wire-contract.md §1.2; openapi-core DELETE /session",
 };
 
 /// The query string.

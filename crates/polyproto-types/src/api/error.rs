@@ -1,5 +1,5 @@
 //! The error body of every route: RFC 9457 problem details with polyproto's namespace and a
-//! stable `P2CORE_` code (CONTRACT §6).
+//! stable `P2CORE_` code (docs/wire-contract.md §6).
 
 use std::fmt;
 
@@ -11,7 +11,7 @@ pub const CORE_NAMESPACE: &str = "https://polyproto.org/core";
 /// Declares [`ErrorCode`] from one table: variant, wire code, HTTP status, title.
 macro_rules! error_codes {
     ($($(#[$doc:meta])* $variant:ident = $code:literal, $status:literal, $title:literal;)*) => {
-        /// A stable, machine-readable error code (CONTRACT §6). The one table of codes: each
+        /// A stable, machine-readable error code (docs/wire-contract.md §6). The one table of codes: each
         /// has a fixed HTTP status and title.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -150,7 +150,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
     }
 }
 
-/// One refused item of a request that carries several (a KeyPackage upload: CONTRACT §5.1).
+/// One refused item of a request that carries several (a KeyPackage upload: docs/wire-contract.md §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvalidItem {
     /// The item's position in the request, from 0.
@@ -159,7 +159,7 @@ pub struct InvalidItem {
     pub reason: String,
 }
 
-/// An RFC 9457 problem details body (CONTRACT §6).
+/// An RFC 9457 problem details body (docs/wire-contract.md §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// A URI reference identifying the problem type; `about:blank` for the plain status.

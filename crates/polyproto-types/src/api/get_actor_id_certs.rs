@@ -1,5 +1,5 @@
 //! An actor's ID-Certs, by federation ID and point in time (polyproto core §6.4, §6.4.1;
-//! CONTRACT §1.1 S6, §1.2).
+//! docs/wire-contract.md §1.1 S6, §1.2).
 //!
 //! - [`ROUTE`], `GET /.p2/core/v1/idcert/actor/{fid}[?notBefore=&notAfter=&sessionId=]`: a
 //!   JSON array of [`crate::cache::CacheableIdCert`], RFC 8785 JCS.
@@ -19,7 +19,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::None,
     seed: None,
-    spec: "polyproto core §6.4.1; CONTRACT §1.2, §4.3",
+    spec: "polyproto core §6.4.1; docs/wire-contract.md §1.2, §4.3",
 };
 
 /// The seed route S6.
@@ -27,7 +27,7 @@ pub const SEED: Route = Route {
     name: "get_actor_id_certs.seed",
     path: "/p2core/key/user/{user_id}",
     seed: Some("S6"),
-    spec: "seed 004 \"User ID-Cert(s)\"; CONTRACT §1.1",
+    spec: "seed 004 \"User ID-Cert(s)\"; docs/wire-contract.md §1.1",
     ..ROUTE
 };
 

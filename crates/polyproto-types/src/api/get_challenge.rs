@@ -1,5 +1,5 @@
 //! `GET /.p2/core/v1/challenge` (and its modern name `GET /.p2/core/v1/session/auth`): a
-//! challenge string for a foreign actor to sign (polyproto core §4.1.1, §4.3; CONTRACT §1.3).
+//! challenge string for a foreign actor to sign (polyproto core §4.1.1, §4.3; docs/wire-contract.md §1.3).
 //! The answer is a [`crate::challenge::Challenge`].
 
 use super::{Auth, Method, Route};
@@ -12,7 +12,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::None,
     seed: None,
-    spec: "polyproto core §4.3; CONTRACT §1.3",
+    spec: "polyproto core §4.3; docs/wire-contract.md §1.3",
 };
 
 /// The modern route, same behaviour.

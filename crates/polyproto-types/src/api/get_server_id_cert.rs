@@ -1,4 +1,4 @@
-//! The home server's ID-Cert, now or at a point in time (polyproto core §6.4.1; CONTRACT §1.1
+//! The home server's ID-Cert, now or at a point in time (polyproto core §6.4.1; docs/wire-contract.md §1.1
 //! S5, §1.2).
 //!
 //! - [`ROUTE`], `GET /.p2/core/v1/idcert/server[?timestamp=]`: a
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::None,
     seed: None,
-    spec: "polyproto core §6.4.1; CONTRACT §1.2, §4.3",
+    spec: "polyproto core §6.4.1; docs/wire-contract.md §1.2, §4.3",
 };
 
 /// The seed route S5.
@@ -25,7 +25,7 @@ pub const SEED: Route = Route {
     name: "get_server_id_cert.seed",
     path: "/p2core/key/server",
     seed: Some("S5"),
-    spec: "seed 004 \"Server ID-Cert\"; CONTRACT §1.1",
+    spec: "seed 004 \"Server ID-Cert\"; docs/wire-contract.md §1.1",
     ..ROUTE
 };
 

@@ -1,6 +1,6 @@
 //! `POST /.p2/core/v1/session/identify` (and `POST /.p2/core/v1/session/auth`): a foreign
 //! actor proves possession of its ID-Cert's key by a signed challenge and gets a token for a
-//! foreign session (polyproto core §4.1.1; CONTRACT §1.3, §3.3).
+//! foreign session (polyproto core §4.1.1; docs/wire-contract.md §1.3, §3.3).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,7 @@ pub const ROUTE: Route = Route {
     success: 201,
     auth: Auth::None,
     seed: None,
-    spec: "polyproto core §4.1.1; CONTRACT §1.3, §3.3",
+    spec: "polyproto core §4.1.1; docs/wire-contract.md §1.3, §3.3",
 };
 
 /// The modern route, same behaviour.

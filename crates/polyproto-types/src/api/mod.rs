@@ -1,4 +1,4 @@
-//! The HTTP API, one module per endpoint of CONTRACT §1: method, path, seed alias, auth,
+//! The HTTP API, one module per endpoint of docs/wire-contract.md §1: method, path, seed alias, auth,
 //! request and response types, and the specification section each implements.
 //!
 //! Paths are written here and nowhere else (ARCHITECTURE rule 2): the server mounts its
@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 /// HTTP request headers polyproto defines.
 pub mod headers {
-    /// The second factor of a sensitive action (polyproto core §4.2; CONTRACT §3.2).
+    /// The second factor of a sensitive action (polyproto core §4.2; docs/wire-contract.md §3.2).
     pub const SENSITIVE_SOLUTION: &str = "X-P2-Sensitive-Solution";
     /// The request ID the server adds to every response, for correlating logs.
     pub const REQUEST_ID: &str = "X-Request-Id";
@@ -63,7 +63,7 @@ impl Method {
     }
 }
 
-/// Who may call a route (CONTRACT §1).
+/// Who may call a route (docs/wire-contract.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Auth {
     /// Anyone.
@@ -74,7 +74,7 @@ pub enum Auth {
     BearerSensitive,
     /// A server administrator's bearer token and the sensitive-action header.
     AdminSensitive,
-    /// A foreign session's bearer token (CONTRACT §3.3).
+    /// A foreign session's bearer token (docs/wire-contract.md §3.3).
     Foreign,
     /// Any session's bearer token, local or foreign.
     AnySession,
@@ -93,7 +93,7 @@ pub struct Route {
     pub success: u16,
     /// Who may call it.
     pub auth: Auth,
-    /// The seed route number of CONTRACT §1.1 (`"S1"` … `"S8"`) if it is one.
+    /// The seed route number of docs/wire-contract.md §1.1 (`"S1"` … `"S8"`) if it is one.
     pub seed: Option<&'static str>,
     /// The section of the specification or contract it implements.
     pub spec: &'static str,
@@ -127,7 +127,7 @@ impl Route {
     }
 }
 
-/// Every route of CONTRACT §1, for the server's router, the conformance suite and the docs.
+/// Every route of docs/wire-contract.md §1, for the server's router, the conformance suite and the docs.
 pub const ALL_ROUTES: &[Route] = &[
     register::ROUTE,
     create_session::ROUTE,
@@ -156,7 +156,7 @@ pub const ALL_ROUTES: &[Route] = &[
     health::ROUTE,
 ];
 
-/// The password of an actor, as the seed-era auth routes carry it (CONTRACT §1.3).
+/// The password of an actor, as the seed-era auth routes carry it (docs/wire-contract.md §1.3).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthPayload {
     /// The password. Never logged: `Debug` hides it.
@@ -170,7 +170,7 @@ impl std::fmt::Debug for AuthPayload {
 }
 
 /// An optional `timestamp` (UNIX seconds) selecting the certificate valid at that moment,
-/// from the query string or, as the seeds show it, a JSON body (CONTRACT §1.1).
+/// from the query string or, as the seeds show it, a JSON body (docs/wire-contract.md §1.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimestampQuery {
     /// The moment; now when absent.
@@ -185,7 +185,7 @@ pub struct TimestampQuery {
 /// A body holding only a session token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
-    /// The bearer token (CONTRACT §3.1).
+    /// The bearer token (docs/wire-contract.md §3.1).
     pub token: String,
 }
 

@@ -1,5 +1,5 @@
 //! `POST /.p2/core/v1/register`: create an actor (seed-era auth routes, "registration";
-//! CONTRACT §1.3).
+//! docs/wire-contract.md §1.3).
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ pub const ROUTE: Route = Route {
     success: 201,
     auth: Auth::None,
     seed: None,
-    spec: "CONTRACT §1.3; spec/seed-era-auth-routes-registration.md",
+    spec: "docs/wire-contract.md §1.3; spec/seed-era-auth-routes-registration.md",
 };
 
 /// The request body.

@@ -1,5 +1,5 @@
 //! Seed S3, `PUT /.p2/core/v1/keypackage_lr`: replace the caller's session's last-resort
-//! KeyPackage (seed `000_…`, "Replace Last Resort KeyPackage"; CONTRACT §1.1, §5.3). 204.
+//! KeyPackage (seed `000_…`, "Replace Last Resort KeyPackage"; docs/wire-contract.md §1.1, §5.3). 204.
 
 use super::{Auth, Method, Route};
 
@@ -11,7 +11,7 @@ pub const SEED: Route = Route {
     success: 204,
     auth: Auth::Bearer,
     seed: Some("S3"),
-    spec: "seed 000 \"Replace Last Resort KeyPackage\"; CONTRACT §1.1, §5.3",
+    spec: "seed 000 \"Replace Last Resort KeyPackage\"; docs/wire-contract.md §1.1, §5.3",
 };
 
 /// The request body: one base64 KeyPackage.

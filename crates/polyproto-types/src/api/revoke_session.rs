@@ -1,4 +1,4 @@
-//! `PUT /.p2/core/v1/session/revoke`: log out (seed-era auth routes; CONTRACT §1.3).
+//! `PUT /.p2/core/v1/session/revoke`: log out (seed-era auth routes; docs/wire-contract.md §1.3).
 //!
 //! Ends the token, invalidates the session's ID-Cert, removes its KeyPackages and frees its
 //! session ID. No body; 204.
@@ -13,5 +13,5 @@ pub const ROUTE: Route = Route {
     success: 204,
     auth: Auth::Bearer,
     seed: None,
-    spec: "CONTRACT §1.3; spec/seed-era-auth-routes-no-registration.md",
+    spec: "docs/wire-contract.md §1.3; spec/seed-era-auth-routes-no-registration.md",
 };

@@ -1,5 +1,5 @@
 //! Rotate the home server's identity key, an administrator's sensitive action (polyproto core
-//! §6.1.3; CONTRACT §1.1 S4, §1.2, §4.4).
+//! §6.1.3; docs/wire-contract.md §1.1 S4, §1.2, §4.4).
 //!
 //! - [`ROUTE`], `POST /.p2/core/v1/key/server` (reference SDK `rotate_server_identity_key`):
 //!   200 with the new self-signed server ID-Cert as raw PEM text (not JSON).
@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::AdminSensitive,
     seed: None,
-    spec: "polyproto core §6.1.3; CONTRACT §1.2, §4.4",
+    spec: "polyproto core §6.1.3; docs/wire-contract.md §1.2, §4.4",
 };
 
 /// The seed route S4.
@@ -25,7 +25,7 @@ pub const SEED: Route = Route {
     method: Method::Put,
     path: "/p2core/key/server",
     seed: Some("S4"),
-    spec: "seed 004 \"Rotate Server Identity Key\"; CONTRACT §1.1, §4.4",
+    spec: "seed 004 \"Rotate Server Identity Key\"; docs/wire-contract.md §1.1, §4.4",
     ..ROUTE
 };
 

@@ -1,5 +1,5 @@
 //! Seed S1, `POST /.p2/core/v1/session/idcert`: rotate the caller's session key
-//! (seed `000_…`, "Rotate session ID-Cert"; CONTRACT §1.1).
+//! (seed `000_…`, "Rotate session ID-Cert"; docs/wire-contract.md §1.1).
 //!
 //! The CSR's session ID must be the token's session. The old ID-Cert is invalidated, the old
 //! token stops working and a new one is returned.
@@ -16,7 +16,7 @@ pub const SEED: Route = Route {
     success: 201,
     auth: Auth::BearerSensitive,
     seed: Some("S1"),
-    spec: "seed 000 \"Rotate session ID-Cert\"; polyproto core §6.1.3; CONTRACT §1.1",
+    spec: "seed 000 \"Rotate session ID-Cert\"; polyproto core §6.1.3; docs/wire-contract.md §1.1",
 };
 
 /// The request body.

@@ -1,5 +1,5 @@
 //! Replace a foreign session's ID-Cert after its key rotation at its home server (polyproto
-//! core §6.1.3; CONTRACT §1.1 S7, §1.2).
+//! core §6.1.3; docs/wire-contract.md §1.1 S7, §1.2).
 //!
 //! - [`ROUTE`], `PUT /.p2/core/v1/session/idcert/extern`: body a JSON string holding the PEM
 //!   (the reference SDK's form) or the raw PEM.
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     success: 201,
     auth: Auth::Foreign,
     seed: None,
-    spec: "polyproto core §6.1.3, §6.4.1; CONTRACT §1.2",
+    spec: "polyproto core §6.1.3, §6.4.1; docs/wire-contract.md §1.2",
 };
 
 /// The seed route S7.
@@ -26,6 +26,6 @@ pub const SEED: Route = Route {
     method: Method::Post,
     path: "/p2core/session/idcert/extern",
     seed: Some("S7"),
-    spec: "seed 004 \"Rotate session ID-Cert\"; CONTRACT §1.1",
+    spec: "seed 004 \"Rotate session ID-Cert\"; docs/wire-contract.md §1.1",
     ..ROUTE
 };

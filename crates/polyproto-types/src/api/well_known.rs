@@ -1,5 +1,5 @@
 //! `GET /.well-known/polyproto-core`: where the server's API lives (polyproto core §3.1;
-//! CONTRACT §1.2).
+//! docs/wire-contract.md §1.2).
 
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     success: 200,
     auth: Auth::None,
     seed: None,
-    spec: "polyproto core §3.1; CONTRACT §1.2",
+    spec: "polyproto core §3.1; docs/wire-contract.md §1.2",
 };
 
 /// The answer body.

@@ -1,5 +1,5 @@
 //! The two ID-Cert profiles and their capabilities: basicConstraints and keyUsage
-//! (polyproto core §6.1.1.2; CONTRACT §4.1).
+//! (polyproto core §6.1.1.2; docs/wire-contract.md §4.1).
 
 use der::asn1::OctetString;
 use der::oid::AssociatedOid;
@@ -164,7 +164,7 @@ impl RequestedCapabilities {
     /// Reads basicConstraints and keyUsage from the request attributes, in either form: the
     /// reference SDK's bare attributes (2.5.29.19 and 2.5.29.15) or a standard
     /// `extensionRequest`. Other attributes and requested extensions are ignored. A request for
-    /// the CA flag or keyCertSign is refused (CONTRACT §4.2).
+    /// the CA flag or keyCertSign is refused (docs/wire-contract.md §4.2).
     pub(crate) fn from_attributes<'a>(
         attributes: impl IntoIterator<Item = &'a Attribute>,
     ) -> Result<Self, CertError> {

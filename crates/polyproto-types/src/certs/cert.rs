@@ -1,4 +1,4 @@
-//! ID-Certs: parsing, profile checks and validation (polyproto core §6.1.1; CONTRACT §4.1).
+//! ID-Certs: parsing, profile checks and validation (polyproto core §6.1.1; docs/wire-contract.md §4.1).
 
 use der::{Decode, Encode};
 use ed25519_dalek::VerifyingKey;
@@ -21,7 +21,7 @@ pub enum Subject {
     HomeServer(HomeServerDn),
 }
 
-/// A well-formed ID-Cert: an X.509 v3 certificate in the exact layout of CONTRACT §4.1, of the
+/// A well-formed ID-Cert: an X.509 v3 certificate in the exact layout of docs/wire-contract.md §4.1, of the
 /// actor or the home-server profile (polyproto core §6.1.1).
 ///
 /// A value exists only if its structure is right: version, Ed25519 algorithms and key (not
@@ -61,7 +61,7 @@ impl IdCert {
         Self::from_der(&pem::decode(PEM_LABEL, pem)?)
     }
 
-    /// Parses PEM or standard base64 of the DER (CONTRACT §2).
+    /// Parses PEM or standard base64 of the DER (docs/wire-contract.md §2).
     ///
     /// # Errors
     /// As [`IdCert::from_der`], or [`CertError::Pem`] / [`CertError::Base64`].
@@ -176,7 +176,7 @@ impl IdCert {
         &self.der
     }
 
-    /// PEM, LF line ends, 64 columns, trailing newline (CONTRACT §2).
+    /// PEM, LF line ends, 64 columns, trailing newline (docs/wire-contract.md §2).
     pub fn to_pem(&self) -> String {
         pem::encode(PEM_LABEL, &self.der)
     }

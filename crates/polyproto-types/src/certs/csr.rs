@@ -17,7 +17,7 @@ const PEM_LABEL: &str = "CERTIFICATE REQUEST";
 
 /// A verified ID-CSR: a PKCS #10 request whose Ed25519 signature verifies strictly under the
 /// key it carries, whose subject is an actor pDN and which asks for no CA capability
-/// (polyproto core §6.1, §6.1.1.2; CONTRACT §4.2).
+/// (polyproto core §6.1, §6.1.1.2; docs/wire-contract.md §4.2).
 ///
 /// A value exists only if all of that holds; whether the subject matches the authenticated
 /// actor, its domain and a free session is the home server's check.
@@ -123,7 +123,7 @@ impl IdCsr {
         Self::from_der(&pem::decode(PEM_LABEL, pem)?)
     }
 
-    /// Parses PEM or standard base64 of the DER (CONTRACT §2).
+    /// Parses PEM or standard base64 of the DER (docs/wire-contract.md §2).
     ///
     /// # Errors
     /// As [`IdCsr::from_der`], or [`CertError::Pem`] / [`CertError::Base64`].
@@ -166,7 +166,7 @@ impl IdCsr {
         &self.der
     }
 
-    /// PEM, LF line ends, 64 columns, trailing newline (CONTRACT §2).
+    /// PEM, LF line ends, 64 columns, trailing newline (docs/wire-contract.md §2).
     pub fn to_pem(&self) -> String {
         pem::encode(PEM_LABEL, &self.der)
     }

@@ -158,10 +158,10 @@ pub enum CertError {
     /// The signature does not verify under the issuer's key.
     #[error("the signature does not verify under the issuer's key")]
     BadSignature,
-    /// A request asks for the CA flag (CONTRACT §4.2).
+    /// A request asks for the CA flag (docs/wire-contract.md §4.2).
     #[error("the request asks for a CA certificate, which an actor cannot have")]
     RequestsCa,
-    /// A request asks for keyCertSign (CONTRACT §4.2).
+    /// A request asks for keyCertSign (docs/wire-contract.md §4.2).
     #[error("the request asks for keyCertSign, which an actor cannot have")]
     RequestsKeyCertSign,
     /// Issuance failed (not expected for validated input).

@@ -1,5 +1,5 @@
 //! Issuing ID-Certs: the home server's certificate authority (polyproto core §6.1;
-//! CONTRACT §4.1).
+//! docs/wire-contract.md §4.1).
 
 use der::Encode;
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -49,7 +49,7 @@ impl IdCert {
     /// The subject and extensions are rebuilt in the canonical layout from the request's
     /// parsed values. The caller has checked that the request is for the authenticated actor
     /// and a free session, and chooses a unique serial and a validity within its own
-    /// certificate's (CONTRACT §4.1).
+    /// certificate's (docs/wire-contract.md §4.1).
     ///
     /// # Errors
     /// [`CertError::DomainMismatch`] if the request is for another domain;

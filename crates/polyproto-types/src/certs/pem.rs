@@ -1,11 +1,11 @@
-//! PEM in and out (RFC 7468), and the "PEM or base64 DER" inputs of CONTRACT §2.
+//! PEM in and out (RFC 7468), and the "PEM or base64 DER" inputs of docs/wire-contract.md §2.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::CertError;
 
-/// PEM with LF line ends, 64-column base64 and a trailing newline (CONTRACT §2).
+/// PEM with LF line ends, 64-column base64 and a trailing newline (docs/wire-contract.md §2).
 pub(crate) fn encode(label: &'static str, der: &[u8]) -> String {
     let body = STANDARD.encode(der);
     let mut pem = String::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
@@ -49,7 +49,7 @@ pub(crate) fn decode(label: &'static str, pem: &str) -> Result<Vec<u8>, CertErro
         .map_err(|e| error(&format!("invalid base64: {e}")))
 }
 
-/// DER from PEM with the given label, or from standard base64 of the DER (CONTRACT §2:
+/// DER from PEM with the given label, or from standard base64 of the DER (docs/wire-contract.md §2:
 /// "Inputs accept both").
 pub(crate) fn decode_pem_or_base64(label: &'static str, input: &str) -> Result<Vec<u8>, CertError> {
     let text = input.trim();

@@ -10,7 +10,7 @@ use super::CertError;
 /// A certificate serial number: a positive integer of at most 20 bytes (RFC 5280 §4.1.2.2),
 /// unique among the certificates a home server issues (polyproto core §6.1.1).
 ///
-/// Displayed in decimal, the form the cache signature signs (CONTRACT §4.3). Serials this
+/// Displayed in decimal, the form the cache signature signs (docs/wire-contract.md §4.3). Serials this
 /// project issues are random and at most 63 bits, so that every implementation can hold them
 /// in a signed or unsigned 64-bit integer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,7 +28,7 @@ impl Serial {
         Self::from_magnitude(&value.to_be_bytes())
     }
 
-    /// A random serial of at most 63 bits, never zero (CONTRACT §4.1).
+    /// A random serial of at most 63 bits, never zero (docs/wire-contract.md §4.1).
     pub fn random() -> Self {
         loop {
             let value = crate::random::u64() >> 1;

@@ -1,4 +1,4 @@
-//! MLS ciphersuite selectors (RFC 9420 §5.1 and §17.1; CONTRACT §5.2).
+//! MLS ciphersuite selectors (RFC 9420 §5.1 and §17.1; docs/wire-contract.md §5.2).
 
 use super::KeyPackageError;
 
@@ -31,7 +31,7 @@ pub fn ciphersuite_name(value: u16) -> Option<&'static str> {
 }
 
 /// Parses one ciphersuite selector of the claim route's `ciphersuites` parameter
-/// (CONTRACT §5.2): a hexadecimal number with a `0x` prefix (`0x0001`, `0xF110`), a decimal
+/// (docs/wire-contract.md §5.2): a hexadecimal number with a `0x` prefix (`0x0001`, `0xF110`), a decimal
 /// number (`1`), or an RFC 9420 §17.1 name (`MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519`,
 /// case-insensitive). Surrounding whitespace is ignored.
 ///

@@ -1,4 +1,4 @@
-//! The uploaded bytes of one KeyPackage and their JSON form (CONTRACT §2, §5.1).
+//! The uploaded bytes of one KeyPackage and their JSON form (docs/wire-contract.md §2, §5.1).
 
 use std::fmt;
 
@@ -18,35 +18,35 @@ const UNPADDED: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// The bytes of one KeyPackage exactly as uploaded: the TLS encoding of an `MLSMessage` with
-/// wire format `mls_key_package` or of a bare `KeyPackage` (RFC 9420 §6, §10; CONTRACT §5.1).
+/// wire format `mls_key_package` or of a bare `KeyPackage` (RFC 9420 §6, §10; docs/wire-contract.md §5.1).
 ///
 /// Stored and handed out unchanged. In JSON it is a string of standard padded base64
-/// (CONTRACT §2); deserialisation accepts the standard alphabet with or without padding and
+/// (docs/wire-contract.md §2); deserialisation accepts the standard alphabet with or without padding and
 /// refuses anything else. This type does not check the content: see `validate_key_package`
 /// (feature `mls`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct KeyPackagePayload(Vec<u8>);
 
 impl KeyPackagePayload {
-    /// Wraps uploaded KeyPackage bytes (CONTRACT §5.1), unchecked.
+    /// Wraps uploaded KeyPackage bytes (docs/wire-contract.md §5.1), unchecked.
     #[must_use]
     pub fn new(bytes: Vec<u8>) -> Self {
         Self(bytes)
     }
 
-    /// The bytes as uploaded (CONTRACT §5.1).
+    /// The bytes as uploaded (docs/wire-contract.md §5.1).
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
-    /// The bytes as uploaded (CONTRACT §5.1).
+    /// The bytes as uploaded (docs/wire-contract.md §5.1).
     #[must_use]
     pub fn into_bytes(self) -> Vec<u8> {
         self.0
     }
 
-    /// Length in bytes, e.g. for the per-package size limit of CONTRACT §5.1.
+    /// Length in bytes, e.g. for the per-package size limit of docs/wire-contract.md §5.1.
     #[must_use]
     pub fn len(&self) -> usize {
         self.0.len()
@@ -58,13 +58,13 @@ impl KeyPackagePayload {
         self.0.is_empty()
     }
 
-    /// Standard padded base64, the JSON form (CONTRACT §2, §5.1).
+    /// Standard padded base64, the JSON form (docs/wire-contract.md §2, §5.1).
     #[must_use]
     pub fn to_base64(&self) -> String {
         STANDARD.encode(&self.0)
     }
 
-    /// Decodes standard base64 (padding optional) as used in JSON (CONTRACT §2, §5.1).
+    /// Decodes standard base64 (padding optional) as used in JSON (docs/wire-contract.md §2, §5.1).
     ///
     /// # Errors
     /// [`KeyPackageError::Base64`] if `s` is not standard base64.

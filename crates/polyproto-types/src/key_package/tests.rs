@@ -4,7 +4,7 @@
 use super::{KeyPackageError, KeyPackagePayload, ciphersuite_name, parse_ciphersuite};
 
 // ---------------------------------------------------------------------------------------------
-// KeyPackagePayload (CONTRACT §2, §5.1)
+// KeyPackagePayload (docs/wire-contract.md §2, §5.1)
 
 #[test]
 fn payload_base64_serde_round_trip() {
@@ -61,7 +61,7 @@ fn payload_rejects_non_base64() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// parse_ciphersuite (CONTRACT §5.2)
+// parse_ciphersuite (docs/wire-contract.md §5.2)
 
 #[test]
 fn parse_ciphersuite_accepts_numbers_and_names() {

@@ -1,5 +1,5 @@
 //! KeyPackage upload validation (RFC 9420 §10.1 and §7.3 through openmls, plus the policy and
-//! actor binding of CONTRACT §5.1).
+//! actor binding of docs/wire-contract.md §5.1).
 
 use std::sync::LazyLock;
 
@@ -17,7 +17,7 @@ use super::{KeyPackageError, KeyPackagePayload, MLS_128_DHKEMX25519_AES128GCM_SH
 /// storage (only signature verification and hashing are used).
 static CRYPTO: LazyLock<RustCrypto> = LazyLock::new(RustCrypto::default);
 
-/// Default maximum `not_after - not_before`: 90 days (CONTRACT §5.1).
+/// Default maximum `not_after - not_before`: 90 days (docs/wire-contract.md §5.1).
 const DEFAULT_MAX_LIFETIME_SECS: u64 = 90 * 24 * 60 * 60;
 
 /// `MLSMessage` header of a KeyPackage: version `mls10`, wire format `mls_key_package`
@@ -27,7 +27,7 @@ const MLS_MESSAGE_KEY_PACKAGE_HEADER: [u8; 4] = [0x00, 0x01, 0x00, 0x05];
 /// `ProtocolVersion` `mls10` as encoded (RFC 9420 §6).
 const MLS10: [u8; 2] = [0x00, 0x01];
 
-/// Server policy for uploaded KeyPackages (CONTRACT §5.1; settings of the server).
+/// Server policy for uploaded KeyPackages (docs/wire-contract.md §5.1; settings of the server).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPackagePolicy {
     /// Ciphersuites (RFC 9420 §17.1 values) a KeyPackage may use.
@@ -38,7 +38,7 @@ pub struct KeyPackagePolicy {
 
 impl Default for KeyPackagePolicy {
     /// Only `MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519` (0x0001, polyproto-mls §1.1) and at
-    /// most 90 days (CONTRACT §5.1).
+    /// most 90 days (docs/wire-contract.md §5.1).
     fn default() -> Self {
         Self {
             allowed_ciphersuites: vec![MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519],
@@ -48,14 +48,14 @@ impl Default for KeyPackagePolicy {
 }
 
 impl KeyPackagePolicy {
-    /// Whether `ciphersuite` is in [`Self::allowed_ciphersuites`] (CONTRACT §5.1, §5.2).
+    /// Whether `ciphersuite` is in [`Self::allowed_ciphersuites`] (docs/wire-contract.md §5.1, §5.2).
     #[must_use]
     pub fn allows_ciphersuite(&self, ciphersuite: u16) -> bool {
         self.allowed_ciphersuites.contains(&ciphersuite)
     }
 }
 
-/// Who is uploading: the package must be bound to this actor and session (CONTRACT §5.1; the
+/// Who is uploading: the package must be bound to this actor and session (docs/wire-contract.md §5.1; the
 /// home server acting as MLS Authentication Service, polyproto-mls §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyPackageBinding<'a> {
@@ -79,7 +79,7 @@ pub enum CredentialKind {
     X509,
 }
 
-/// How the KeyPackage was framed on upload (CONTRACT §5.1; RFC 9420 §6, §10).
+/// How the KeyPackage was framed on upload (docs/wire-contract.md §5.1; RFC 9420 §6, §10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyPackageFormat {
     /// An `MLSMessage` with wire format `mls_key_package` (bytes start `00 01 00 05`).
@@ -88,7 +88,7 @@ pub enum KeyPackageFormat {
     Bare,
 }
 
-/// A KeyPackage that passed every check of CONTRACT §5.1 (RFC 9420 §10.1), with the facts the
+/// A KeyPackage that passed every check of docs/wire-contract.md §5.1 (RFC 9420 §10.1), with the facts the
 /// server stores about it. The uploaded bytes are kept unchanged.
 #[derive(Debug, Clone)]
 pub struct ValidatedKeyPackage {
@@ -112,7 +112,7 @@ impl ValidatedKeyPackage {
         self.ciphersuite
     }
 
-    /// The leaf `signature_key`, a raw Ed25519 public key (RFC 9420 §7.2; CONTRACT §5.1).
+    /// The leaf `signature_key`, a raw Ed25519 public key (RFC 9420 §7.2; docs/wire-contract.md §5.1).
     #[must_use]
     pub fn signature_key(&self) -> [u8; 32] {
         self.signature_key
@@ -144,7 +144,7 @@ impl ValidatedKeyPackage {
     }
 
     /// Whether the package carries the `last_resort` extension (0x000A,
-    /// draft-ietf-mls-extensions; CONTRACT §5.3).
+    /// draft-ietf-mls-extensions; docs/wire-contract.md §5.3).
     #[must_use]
     pub fn is_last_resort(&self) -> bool {
         self.last_resort
@@ -157,19 +157,19 @@ impl ValidatedKeyPackage {
         self.hash_ref
     }
 
-    /// How the package was framed on upload (CONTRACT §5.1).
+    /// How the package was framed on upload (docs/wire-contract.md §5.1).
     #[must_use]
     pub fn format(&self) -> KeyPackageFormat {
         self.format
     }
 
-    /// The bytes exactly as uploaded (CONTRACT §5.1: kept and handed out unchanged).
+    /// The bytes exactly as uploaded (docs/wire-contract.md §5.1: kept and handed out unchanged).
     #[must_use]
     pub fn payload(&self) -> &[u8] {
         &self.payload
     }
 
-    /// The bytes exactly as uploaded (CONTRACT §5.1).
+    /// The bytes exactly as uploaded (docs/wire-contract.md §5.1).
     #[must_use]
     pub fn into_payload(self) -> KeyPackagePayload {
         KeyPackagePayload::new(self.payload)
@@ -182,7 +182,7 @@ impl ValidatedKeyPackage {
     }
 }
 
-/// Validates one uploaded KeyPackage and binds it to the uploader: every check of CONTRACT
+/// Validates one uploaded KeyPackage and binds it to the uploader: every check of docs/wire-contract.md
 /// §5.1, which are RFC 9420 §10.1 "KeyPackage Validation" and the §7.3 leaf node checks that
 /// apply without a group, the server `policy`, and the `binding` to the uploading actor and
 /// session (polyproto-mls §2: the home server is the Authentication Service).
@@ -309,7 +309,7 @@ pub fn validate_key_package(
         }
     })?;
 
-    // Binding to the uploader (CONTRACT §5.1).
+    // Binding to the uploader (docs/wire-contract.md §5.1).
     if signature_key != *binding.signature_key {
         return Err(KeyPackageError::WrongSignatureKey);
     }
@@ -358,7 +358,7 @@ pub fn validate_key_package(
     })
 }
 
-/// Decodes the `MLSMessage` form first, then the bare form (CONTRACT §5.1), both exactly.
+/// Decodes the `MLSMessage` form first, then the bare form (docs/wire-contract.md §5.1), both exactly.
 fn decode(payload: &[u8]) -> Result<(KeyPackageIn, KeyPackageFormat), KeyPackageError> {
     if payload.is_empty() {
         return Err(KeyPackageError::Empty);

@@ -12,7 +12,7 @@ const WHAT: &str = "domain name";
 /// (polyproto core §5, "Domain Name").
 ///
 /// A DNS name of one or more labels made of `a-z`, `0-9` and `-` (no label starts or ends with
-/// a hyphen), at most 253 characters, never an IP address and never with a port (CONTRACT §2).
+/// a hyphen), at most 253 characters, never an IP address and never with a port (docs/wire-contract.md §2).
 /// Input is case-insensitive and stored lowercase.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DomainName(String);

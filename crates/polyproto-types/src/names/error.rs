@@ -38,7 +38,7 @@ pub enum NameError {
         /// The offending label.
         label: String,
     },
-    /// The domain is an IP address; polyproto domains are DNS names (CONTRACT §2).
+    /// The domain is an IP address; polyproto domains are DNS names (docs/wire-contract.md §2).
     #[error("{0:?} is an IP address, but a polyproto domain must be a DNS name")]
     IpAddress(String),
     /// A federation ID without exactly one `@` between a local name and a domain.
@@ -47,7 +47,7 @@ pub enum NameError {
     /// A relative distinguished name holds more or less than one attribute.
     #[error("every RDN of a polyproto distinguished name holds exactly one attribute")]
     MultiValuedRdn,
-    /// The attributes of a distinguished name are not in the order of CONTRACT §4.1.
+    /// The attributes of a distinguished name are not in the order of docs/wire-contract.md §4.1.
     #[error("the attributes of the distinguished name are out of order: {0}")]
     RdnOrder(&'static str),
     /// An attribute that a polyproto distinguished name of this kind must not hold.
@@ -64,7 +64,7 @@ pub enum NameError {
     WrongStringType {
         /// The attribute.
         attribute: &'static str,
-        /// The string type CONTRACT §4.1 requires.
+        /// The string type docs/wire-contract.md §4.1 requires.
         expected: &'static str,
     },
     /// An attribute value is not a string at all, or not valid in its declared type.

@@ -1,6 +1,6 @@
 //! polyproto distinguished names (pDN, polyproto core §6.1.1.1) to and from X.509 `Name`s.
 //!
-//! The layout is the one of CONTRACT §4.1, which the reference SDK re-encodes before it checks
+//! The layout is the one of docs/wire-contract.md §4.1, which the reference SDK re-encodes before it checks
 //! a signature, so it is byte-exact: one attribute per RDN; the domain components first, most
 //! significant label first, as IA5String; then, for actors, `UID` (UTF8String, the federation
 //! ID), `CN` (UTF8String, the local name) and `uniqueIdentifier` (IA5String, the session ID).
@@ -57,7 +57,7 @@ impl ActorDn {
         &self.session_id
     }
 
-    /// The X.509 name in the exact layout of CONTRACT §4.1.
+    /// The X.509 name in the exact layout of docs/wire-contract.md §4.1.
     ///
     /// # Errors
     /// [`NameError::Encoding`], which valid names do not produce.
@@ -75,7 +75,7 @@ impl ActorDn {
     }
 
     /// Reads an actor pDN from a certificate, strictly: the exact order and string types of
-    /// CONTRACT §4.1, canonical lowercase names, the DCs spelling the UID's domain and the CN
+    /// docs/wire-contract.md §4.1, canonical lowercase names, the DCs spelling the UID's domain and the CN
     /// equal to its local name.
     ///
     /// # Errors
@@ -162,7 +162,7 @@ impl HomeServerDn {
         &self.domain
     }
 
-    /// The X.509 name in the exact layout of CONTRACT §4.1: domain components only.
+    /// The X.509 name in the exact layout of docs/wire-contract.md §4.1: domain components only.
     ///
     /// # Errors
     /// [`NameError::Encoding`], which valid names do not produce.
@@ -273,7 +273,7 @@ fn domain_from_dcs(
     }
 }
 
-/// The string inside an attribute value. Exact: the type CONTRACT §4.1 names for the
+/// The string inside an attribute value. Exact: the type docs/wire-contract.md §4.1 names for the
 /// attribute. Lenient: UTF8String, PrintableString or IA5String.
 fn string_value<'a>(
     attr: &'a AttributeTypeAndValue,

@@ -1,4 +1,4 @@
-//! KeyPackage validation (CONTRACT §5.1; RFC 9420 §10.1) on real KeyPackages built with
+//! KeyPackage validation (docs/wire-contract.md §5.1; RFC 9420 §10.1) on real KeyPackages built with
 //! openmls by the test-support crate: every check of `validate_key_package`, each with a
 //! package that passes all the others.
 

@@ -1,6 +1,6 @@
 //! Interop with the `openssl` command-line tool, the most common independent X.509
 //! implementation: it verifies our ID-Certs and ID-CSRs, and we accept the standard
-//! `extensionRequest` CSR it makes (CONTRACT §4.2).
+//! `extensionRequest` CSR it makes (docs/wire-contract.md §4.2).
 //!
 //! These tests need `openssl` on the `PATH` (CI installs it); without it they fail, loudly.
 

@@ -1,4 +1,4 @@
-//! Interop with the upstream reference SDK `polyproto` 0.21 (CONTRACT §4; interop notes §4,
+//! Interop with the upstream reference SDK `polyproto` 0.21 (docs/wire-contract.md §4; interop notes §4,
 //! §6): ID-CSRs, ID-Certs and cacheable ID-Certs made by one side are accepted by the other.
 
 use crate::fixtures;

@@ -57,7 +57,7 @@ fn the_manifest_lists_every_file_exactly_once() {
     assert_eq!(on_disk, listed);
 }
 
-/// Each rule of CONTRACT §4–§5 has its own negative vector, refused with its own variant.
+/// Each rule of docs/wire-contract.md §4–§5 has its own negative vector, refused with its own variant.
 #[test]
 fn every_rule_has_a_negative_vector_with_its_own_variant() {
     let manifest = common::manifest();

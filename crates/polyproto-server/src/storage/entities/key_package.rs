@@ -1,5 +1,5 @@
 //! `key_package`: MLS KeyPackages uploaded by local sessions, handed out to others
-//! (polyproto-mls; CONTRACT §5).
+//! (polyproto-mls; docs/wire-contract.md §5).
 
 use sea_orm::entity::prelude::*;
 

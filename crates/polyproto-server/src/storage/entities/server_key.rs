@@ -1,4 +1,4 @@
-//! `server_key`: every identity key the server has had (CONTRACT §4.4). Old keys are kept to
+//! `server_key`: every identity key the server has had (docs/wire-contract.md §4.4). Old keys are kept to
 //! sign cache information for the certificates they issued.
 
 use sea_orm::entity::prelude::*;

@@ -24,7 +24,7 @@ pub struct Model {
     pub foreign_cert_der: Option<Vec<u8>>,
     /// notAfter of the current certificate; the token stops working after it.
     pub cert_not_after: Option<i64>,
-    /// SHA-256 of the bearer token (CONTRACT §3.1); unique.
+    /// SHA-256 of the bearer token (docs/wire-contract.md §3.1); unique.
     #[sea_orm(unique)]
     pub token_hash: Vec<u8>,
     /// Creation time, UNIX seconds.

@@ -1,4 +1,4 @@
-//! MLS KeyPackages (polyproto-mls; CONTRACT §5).
+//! MLS KeyPackages (polyproto-mls; docs/wire-contract.md §5).
 
 use sea_orm_migration::prelude::{
     DbErr, DeriveIden, ForeignKey, ForeignKeyAction, Index, MigrationName, MigrationTrait,

@@ -1,4 +1,4 @@
-//! Sign-in challenges (polyproto core §4.3; CONTRACT §3.3).
+//! Sign-in challenges (polyproto core §4.3; docs/wire-contract.md §3.3).
 
 use super::primary;
 use sea_orm_migration::prelude::{

@@ -1,4 +1,4 @@
-//! Registration, sign-in, logout and session deletion (CONTRACT §1.2, §1.3).
+//! Registration, sign-in, logout and session deletion (docs/wire-contract.md §1.2, §1.3).
 
 use polyproto_types::api::error::ErrorCode;
 use reqwest::Method;

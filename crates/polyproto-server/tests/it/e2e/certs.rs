@@ -1,4 +1,4 @@
-//! ID-Cert issuance, rotation and lookups (CONTRACT §1.1 S1, S5, S6; §1.2; §4).
+//! ID-Cert issuance, rotation and lookups (docs/wire-contract.md §1.1 S1, S5, S6; §1.2; §4).
 
 use std::str::FromStr;
 

@@ -1,6 +1,6 @@
 //! Federation: foreign actors sign in with a challenge, their certificates are verified with
 //! their home server, and they rotate through S7 (polyproto core §4.1.1, §4.3, §6.4, §6.4.1;
-//! CONTRACT §1.1 S7, §1.3, §3.3). Several servers with different domains, on loopback.
+//! docs/wire-contract.md §1.1 S7, §1.3, §3.3). Several servers with different domains, on loopback.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The KeyPackage store: upload, last resort, single-use claims (CONTRACT §1.1 S2, S3, S8;
+//! The KeyPackage store: upload, last resort, single-use claims (docs/wire-contract.md §1.1 S2, S3, S8;
 //! §1.2; §5).
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! Server key rotation: seed S4 and `POST /.p2/core/v1/key/server` (CONTRACT §1.1, §1.2, §4.4).
+//! Server key rotation: seed S4 and `POST /.p2/core/v1/key/server` (docs/wire-contract.md §1.1, §1.2, §4.4).
 
 use ed25519_dalek::pkcs8::DecodePublicKey as _;
 use polyproto_types::IdCert;

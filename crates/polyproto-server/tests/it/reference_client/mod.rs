@@ -1,4 +1,4 @@
-//! The upstream reference SDK (`polyproto` 0.21) as the client of our server (CONTRACT §1.2,
+//! The upstream reference SDK (`polyproto` 0.21) as the client of our server (docs/wire-contract.md §1.2,
 //! interop notes §2a, §2e, §6): every call goes through its real HTTP client (`HttpClient`,
 //! `Session`), and every certificate it receives passes its own full validation (signature over
 //! its re-encoded TBS, validity, cache signature). Runs on SQLite and on PostgreSQL.
