@@ -3,6 +3,7 @@
 
 use std::sync::Once;
 
+use polyproto_server::clock::Clock;
 use polyproto_server::{Config, Server};
 use polyproto_types::FederationId;
 use sea_orm::ConnectionTrait as _;
@@ -47,7 +48,8 @@ macro_rules! on_both_backends {
     };
 }
 
-/// A PostgreSQL database made for one test server.
+/// A PostgreSQL database made for one test server, dropped with it: also when the test
+/// panics, so failed runs leave no databases behind.
 struct PgDatabase {
     admin_url: String,
     name: String,
@@ -140,6 +142,11 @@ impl TestServer {
         }
     }
 
+    /// The name of the server's PostgreSQL database, when it runs on one.
+    pub fn database_name(&self) -> Option<&str> {
+        self.pg.as_ref().map(|pg| pg.name.as_str())
+    }
+
     /// Grants administrator rights directly through the services.
     pub async fn grant_admin(&self, fid: &FederationId) {
         self.server()
@@ -166,6 +173,11 @@ impl TestServer {
         db.close().await.ok();
         let seed: [u8; 32] = row.secret.as_slice().try_into().expect("32 bytes");
         ed25519_dalek::SigningKey::from_bytes(&seed)
+    }
+
+    /// The server's clock: tests move it forward with [`Clock::advance`] instead of sleeping.
+    pub fn clock(&self) -> &Clock {
+        &self.server().services().clock
     }
 
     /// The server's domain.
@@ -219,16 +231,46 @@ impl PgDatabase {
         })
     }
 
-    async fn drop_database(self) {
+    async fn drop_database(mut self) {
+        self.drop_now().await;
+    }
+
+    /// Drops the database if it is still there (`name` is emptied once dropped).
+    async fn drop_now(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
+        let name = std::mem::take(&mut self.name);
         if let Ok(admin) = sea_orm::Database::connect(self.admin_url.as_str()).await {
             admin
-                .execute_unprepared(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await
                 .ok();
             admin.close().await.ok();
         }
+    }
+}
+
+impl Drop for PgDatabase {
+    /// A test that panicked never reached [`TestServer::stop`]: drop the database on a thread
+    /// of its own (the test's runtime may be shutting down, and `Drop` cannot wait on it).
+    fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
+        let mut pg = Self {
+            admin_url: std::mem::take(&mut self.admin_url),
+            name: std::mem::take(&mut self.name),
+            url: std::mem::take(&mut self.url),
+        };
+        let dropped = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(pg.drop_now());
+            }
+        });
+        dropped.join().ok();
     }
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod cert_cache;
 mod certs;
 mod federation;
+mod harness;
 mod key_packages;
 mod operations;
 mod server_key;
