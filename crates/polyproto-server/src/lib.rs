@@ -4,6 +4,7 @@
 //! [`Server::start`] builds and runs the whole server from a [`Config`]; the binary, the
 //! tests, the benchmarks and the conformance suite all start it this way.
 
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod federation;
@@ -20,8 +21,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 pub use config::Config;
-pub use http::lookup_cache::CacheStats;
 use services::Services;
+pub use services::lookups::CacheStats;
 
 /// A running server.
 pub struct Server {
@@ -29,7 +30,6 @@ pub struct Server {
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     services: Services,
-    lookup_cache: web::Data<http::lookup_cache::LookupCache>,
 }
 
 /// Why the server cannot start.
@@ -107,15 +107,10 @@ impl Server {
             .await
             .map_err(|e| StartError::Identity(e.to_string()))?;
         let data = web::Data::new(services.clone());
-        let lookup_cache = web::Data::new(http::lookup_cache::LookupCache::new(
-            config.certs.lookup_cache_entries,
-        ));
-        let cache = lookup_cache.clone();
         let max_body = config.limits.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(cache.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(http::query_config())
                 .app_data(http::path_config())
@@ -148,7 +143,6 @@ impl Server {
             handle,
             task,
             services,
-            lookup_cache,
         })
     }
 
@@ -169,7 +163,7 @@ impl Server {
 
     /// How often the certificate lookup cache answered, and how full it is.
     pub fn lookup_cache_stats(&self) -> CacheStats {
-        self.lookup_cache.stats()
+        self.services.lookups.stats()
     }
 
     /// Stops accepting connections, finishes the requests in flight and closes the database.

@@ -111,7 +111,7 @@ impl TestServer {
     }
 
     /// The current server certificate, verified: cacheable form, cache signature under its own
-    /// key, self-signed and valid now.
+    /// key, self-signed and valid at the server clock's now.
     pub async fn server_cert(&self) -> IdCert {
         let answer = self.get("/.p2/core/v1/idcert/server").await;
         answer.expect(200);
@@ -120,7 +120,7 @@ impl TestServer {
         cacheable
             .verify(cert.public_key())
             .expect("cache signature");
-        cert.validate_home_server(polyproto_types::time::now_unix())
+        cert.validate_home_server(self.clock().now())
             .expect("valid server cert");
         cert
     }

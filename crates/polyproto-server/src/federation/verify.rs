@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use polyproto_types::api::error::ErrorCode;
 use polyproto_types::api::{get_actor_id_certs, get_server_id_cert};
-use polyproto_types::time::now_unix;
 use polyproto_types::{CacheableIdCert, DomainName, FederationId, IdCert};
 
 use super::client::FederationClient;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -60,6 +60,7 @@ const MAX_CACHED: usize = 4096;
 #[derive(Clone)]
 pub struct Federation {
     client: FederationClient,
+    clock: Clock,
     servers: Arc<Mutex<BTreeMap<String, Cached<IdCert>>>>,
     lists: Arc<Mutex<BTreeMap<String, Cached<Vec<CacheableIdCert>>>>>,
 }
@@ -69,9 +70,10 @@ impl Federation {
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn new(config: &Config) -> Result<Self> {
+    pub fn new(config: &Config, clock: Clock) -> Result<Self> {
         Ok(Self {
             client: FederationClient::new(config)?,
+            clock,
             servers: Arc::default(),
             lists: Arc::default(),
         })
@@ -88,7 +90,7 @@ impl Federation {
         domain: &DomainName,
         at: Option<u64>,
     ) -> Result<IdCert, Refusal> {
-        let now = now_unix();
+        let now = self.clock.now();
         if at.is_none()
             && let Some(cached) = lookup(&self.servers, domain.as_str(), now)
         {
@@ -144,7 +146,7 @@ impl Federation {
         query: &get_actor_id_certs::Query,
         use_cache: bool,
     ) -> Result<Vec<CacheableIdCert>, Refusal> {
-        let now = now_unix();
+        let now = self.clock.now();
         let encoded = serde_urlencoded_query(query);
         let path = format!(
             "{}{encoded}",
@@ -192,7 +194,7 @@ impl Federation {
                 actor.session_id()
             )));
         };
-        let now = now_unix();
+        let now = self.clock.now();
         if let Some(at) = entry.invalidated_at {
             return Err(Refusal::Invalid(format!(
                 "the certificate was invalidated at {at}"

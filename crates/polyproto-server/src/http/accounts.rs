@@ -1,31 +1,27 @@
 //! Handlers for accounts and sessions (docs/wire-contract.md §1.3, `DELETE /session` of §1.2).
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use polyproto_types::IdCsr;
-use polyproto_types::api::error::ErrorCode;
+use actix_web::web;
 use polyproto_types::api::{create_session, delete_session, register};
 
-use super::extract::{Authenticated, Body, sensitive_solution};
-use super::local_actor;
+use super::auth::{AnyToken, Sensitive};
+use super::extract::{Body, parse_csr};
+use super::reply::Reply;
 use crate::error::{Error, Result};
 use crate::services::Services;
 
 /// `POST /.p2/core/v1/register`.
-pub(crate) async fn register(services: web::Data<Services>, body: Body) -> Result<HttpResponse> {
+pub(crate) async fn register(services: web::Data<Services>, body: Body) -> Result<Reply> {
     let request: register::Request = body.json()?;
     let actor = services
         .accounts
         .register(&request.actor_name, request.auth_payload.password)
         .await?;
     let id = u64::try_from(actor.id).map_err(|e| Error::internal("actor id", e))?;
-    Ok(HttpResponse::Created().json(register::Response { fid: actor.fid, id }))
+    Reply::json(&register::Response { fid: actor.fid, id })
 }
 
 /// `POST /.p2/core/v1/session/trust`.
-pub(crate) async fn create_session(
-    services: web::Data<Services>,
-    body: Body,
-) -> Result<HttpResponse> {
+pub(crate) async fn create_session(services: web::Data<Services>, body: Body) -> Result<Reply> {
     let request: create_session::Request = body.json()?;
     // Parse the CSR before the expensive password check: bad input costs the caller, not us.
     let csr = request.csr.as_deref().map(parse_csr).transpose()?;
@@ -35,48 +31,31 @@ pub(crate) async fn create_session(
         .await?;
     let (token, cert) = services.sessions.open(&actor, csr.as_ref()).await?;
     let pem = cert.map(|c| c.to_pem());
-    Ok(HttpResponse::Created().json(create_session::Response {
+    Reply::json(&create_session::Response {
         token,
         id_cert: pem.clone(),
         id_cert_camel: pem,
-    }))
+    })
 }
 
-/// `PUT /.p2/core/v1/session/revoke`.
+/// `PUT /.p2/core/v1/session/revoke`: any session ends itself.
 pub(crate) async fn revoke_session(
     services: web::Data<Services>,
-    caller: Authenticated,
-) -> Result<HttpResponse> {
+    caller: AnyToken,
+) -> Result<Reply> {
     services.sessions.end(&caller.0).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(Reply::Empty)
 }
 
 /// `DELETE /.p2/core/v1/session?sessionId=`.
 pub(crate) async fn delete_session(
     services: web::Data<Services>,
-    caller: Authenticated,
+    caller: Sensitive,
     query: web::Query<delete_session::Query>,
-    req: HttpRequest,
-) -> Result<HttpResponse> {
-    let actor = local_actor(&services, &caller.0).await?;
-    services
-        .accounts
-        .check_sensitive(actor.id, sensitive_solution(&req))
-        .await?;
+) -> Result<Reply> {
     services
         .sessions
-        .end_by_id(&actor, &query.session_id)
+        .end_by_id(&caller.caller, caller.solution, &query.session_id)
         .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Parses a CSR from PEM or base64 DER.
-pub(crate) fn parse_csr(text: &str) -> Result<IdCsr> {
-    use polyproto_types::certs::CertError;
-    IdCsr::from_pem_or_base64(text).map_err(|e| match e {
-        CertError::RequestsCa | CertError::RequestsKeyCertSign => {
-            Error::new(ErrorCode::CapabilityNotAllowed, e.to_string())
-        }
-        other => Error::new(ErrorCode::InvalidCsr, other.to_string()),
-    })
+    Ok(Reply::Empty)
 }

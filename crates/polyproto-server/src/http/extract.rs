@@ -1,21 +1,20 @@
 //! Request extractors that answer every failure with our problem+json errors: bodies of any
-//! `Content-Type` (the reference client sends none), the bearer token, the sensitive-action
-//! header, and lenient query strings.
+//! `Content-Type` (the reference client sends none), CSRs and certificates parsed at the edge,
+//! and lenient query strings. The caller's extractors are in [`super::auth`].
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use polyproto_types::api::create_id_cert;
 use polyproto_types::api::error::ErrorCode;
-use polyproto_types::api::headers::SENSITIVE_SOLUTION;
+use polyproto_types::certs::CertError;
+use polyproto_types::{IdCert, IdCsr};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::services::Services;
-use crate::services::sessions::Caller;
 
 /// A request body, read whatever its `Content-Type`, within the configured size limit.
 pub(crate) struct Body(pub(crate) web::Bytes);
@@ -78,48 +77,42 @@ impl FromRequest for Body {
     }
 }
 
-/// The session behind `Authorization: Bearer <token>` (docs/wire-contract.md §1).
-pub(crate) struct Authenticated(pub(crate) Caller);
+/// The CSR of `POST /.p2/core/v1/idcert`: PEM or base64 DER as text, or `{"csr": …}`.
+pub(crate) struct CsrBody(pub(crate) IdCsr);
 
-impl FromRequest for Authenticated {
+impl FromRequest for CsrBody {
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_owned());
-        let services = req.app_data::<web::Data<Services>>().cloned();
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Body::from_request(req, payload);
         Box::pin(async move {
-            let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::Unauthorized,
-                    "this route needs an Authorization: Bearer <token> header",
-                )
-            })?;
-            let services =
-                services.ok_or_else(|| Error::internal("extractor", "services missing"))?;
-            services
-                .sessions
-                .authenticate(&token)
-                .await
-                .map(Authenticated)
+            let body = body.await?;
+            let text = body.text()?.trim();
+            let csr = if text.starts_with('{') {
+                parse_csr(&body.json::<create_id_cert::JsonRequest>()?.csr)?
+            } else {
+                parse_csr(text)?
+            };
+            Ok(Self(csr))
         })
     }
 }
 
-/// The `X-P2-Sensitive-Solution` header, if present (docs/wire-contract.md §3.2).
-pub(crate) fn sensitive_solution(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(SENSITIVE_SOLUTION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// Parses a CSR from PEM or base64 DER.
+pub(crate) fn parse_csr(text: &str) -> Result<IdCsr> {
+    IdCsr::from_pem_or_base64(text).map_err(|e| match e {
+        CertError::RequestsCa | CertError::RequestsKeyCertSign => {
+            Error::new(ErrorCode::CapabilityNotAllowed, e.to_string())
+        }
+        other => Error::new(ErrorCode::InvalidCsr, other.to_string()),
+    })
+}
+
+/// Parses an ID-Cert from PEM or base64 DER.
+pub(crate) fn parse_cert(text: &str) -> Result<IdCert> {
+    IdCert::from_pem_or_base64(text)
+        .map_err(|e| Error::new(ErrorCode::InvalidIdCert, e.to_string()))
 }
 
 /// Query-string parsing errors as 400 problem+json.

@@ -1,6 +1,8 @@
 //! Discovery, health and the answers for unknown routes and methods.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::reply::Reply;
 use polyproto_types::api::error::ErrorCode;
 use polyproto_types::api::{health, well_known};
 
@@ -8,25 +10,25 @@ use crate::error::{Error, Result};
 use crate::services::Services;
 
 /// `GET /.well-known/polyproto-core` (polyproto core §3.1).
-pub(crate) async fn well_known(services: web::Data<Services>) -> HttpResponse {
-    HttpResponse::Ok().json(well_known::Response::for_base_url(
+pub(crate) async fn well_known(services: web::Data<Services>) -> Result<Reply> {
+    Reply::json(&well_known::Response::for_base_url(
         &services.config.public_url(),
     ))
 }
 
 /// `GET /healthz`: 200 when the database answers, else 503.
-pub(crate) async fn health(services: web::Data<Services>) -> Result<HttpResponse> {
+pub(crate) async fn health(services: web::Data<Services>) -> Result<Reply> {
     if !services.healthy().await {
         return Err(Error::new(
             ErrorCode::StorageUnavailable,
             "the database does not answer",
         ));
     }
-    Ok(HttpResponse::Ok().json(health::Response {
+    Reply::json(&health::Response {
         status: "ok".to_owned(),
         domain: services.config.domain.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-    }))
+    })
 }
 
 /// Any path without a route.

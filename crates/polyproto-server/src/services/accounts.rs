@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::passwords::Passwords;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::entities::actor;
@@ -31,6 +32,7 @@ pub struct Actor {
 pub struct Accounts {
     db: DatabaseConnection,
     config: Arc<Config>,
+    clock: Clock,
     passwords: Passwords,
 }
 
@@ -40,10 +42,16 @@ const MIN_PASSWORD_LEN: usize = 8;
 const MAX_PASSWORD_LEN: usize = 1024;
 
 impl Accounts {
-    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>, passwords: Passwords) -> Self {
+    pub(super) fn new(
+        db: DatabaseConnection,
+        config: Arc<Config>,
+        clock: Clock,
+        passwords: Passwords,
+    ) -> Self {
         Self {
             db,
             config,
+            clock,
             passwords,
         }
     }
@@ -74,7 +82,7 @@ impl Accounts {
             return Err(taken(&fid));
         }
         let hash = self.passwords.hash(password).await?;
-        let now = db_time(polyproto_types::time::now_unix());
+        let now = db_time(self.clock.now());
         // A snowflake collision (same millisecond, same 22 random bits) is retried once.
         for _ in 0..2 {
             let row = actor::ActiveModel {

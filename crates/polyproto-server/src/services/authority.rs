@@ -8,7 +8,6 @@ use std::sync::{Arc, RwLock};
 use ed25519_dalek::SigningKey;
 use polyproto_types::api::error::ErrorCode;
 use polyproto_types::certs::{Serial, Validity};
-use polyproto_types::time::now_unix;
 use polyproto_types::{CacheableIdCert, IdCert, IdCsr, SessionId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -18,6 +17,7 @@ use sea_orm::{
 use zeroize::Zeroizing;
 
 use super::cert_version::CertVersion;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::entities::certificate::{self, KIND_ACTOR, KIND_HOME_SERVER};
@@ -70,6 +70,7 @@ pub struct Issued {
 pub struct Authority {
     db: DatabaseConnection,
     config: Arc<Config>,
+    clock: Clock,
     /// Decoded signing keys by ID. Keys never change once stored, so caching them is always
     /// correct, also with several server processes on one database.
     keys: Arc<RwLock<BTreeMap<i64, Arc<SigningKey>>>>,
@@ -77,11 +78,12 @@ pub struct Authority {
 }
 
 impl Authority {
-    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>) -> Self {
+    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>, clock: Clock) -> Self {
         Self {
             version: Arc::new(CertVersion::new(db.clone())),
             db,
             config,
+            clock,
             keys: Arc::default(),
         }
     }
@@ -99,7 +101,7 @@ impl Authority {
     /// # Errors
     /// A storage error.
     pub async fn ensure_server_identity(&self) -> Result<()> {
-        let now = now_unix();
+        let now = self.clock.now();
         match self.current_server_cert().await {
             Ok(current)
                 if current.validity.not_after >= now + self.config.actor_cert_lifetime_secs() =>
@@ -129,7 +131,7 @@ impl Authority {
     /// A storage error; a concurrent rotation makes one of the two fail.
     pub async fn rotate_server_key(&self) -> Result<IdCert> {
         self.wait_for_a_fresh_second().await?;
-        let now = now_unix();
+        let now = self.clock.now();
         let mut seed = Zeroizing::new([0u8; 32]);
         super::tokens::fill_random(seed.as_mut());
         let key = SigningKey::from_bytes(&seed);
@@ -215,7 +217,7 @@ impl Authority {
         }
         let server = self.current_server_cert().await?;
         let key = self.signing_key(server.issuer_key_id).await?;
-        let now = now_unix();
+        let now = self.clock.now();
         let not_after =
             (now + self.config.actor_cert_lifetime_secs()).min(server.validity.not_after);
         let validity = Validity::new(now, not_after).map_err(|_| {
@@ -391,7 +393,7 @@ impl Authority {
     /// A storage error loading the key.
     pub async fn cacheable(&self, cert: &CertRecord) -> Result<CacheableIdCert> {
         let key = self.signing_key(cert.issuer_key_id).await?;
-        let now = now_unix();
+        let now = self.clock.now();
         let pem = polyproto_types::certs::certificate_pem(&cert.der);
         Ok(CacheableIdCert::sign_pem(
             &cert.serial,

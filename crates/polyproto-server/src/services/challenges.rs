@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use polyproto_types::api::error::ErrorCode;
 use polyproto_types::challenge::{Challenge, ChallengeString};
-use polyproto_types::time::now_unix;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::db_time;
@@ -20,11 +20,12 @@ use crate::storage::entities::challenge;
 pub struct Challenges {
     db: DatabaseConnection,
     config: Arc<Config>,
+    clock: Clock,
 }
 
 impl Challenges {
-    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>) -> Self {
-        Self { db, config }
+    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>, clock: Clock) -> Self {
+        Self { db, config, clock }
     }
 
     /// A fresh challenge: 64 random alphanumeric characters, valid for
@@ -33,7 +34,7 @@ impl Challenges {
     /// # Errors
     /// A storage error.
     pub async fn issue(&self) -> Result<Challenge> {
-        let now = now_unix();
+        let now = self.clock.now();
         challenge::Entity::delete_many()
             .filter(challenge::Column::ExpiresAt.lt(db_time(now)))
             .exec(&self.db)
@@ -60,7 +61,7 @@ impl Challenges {
     pub async fn consume(&self, value: &ChallengeString) -> Result<()> {
         let removed = challenge::Entity::delete_many()
             .filter(challenge::Column::Challenge.eq(value.as_str()))
-            .filter(challenge::Column::ExpiresAt.gte(db_time(now_unix())))
+            .filter(challenge::Column::ExpiresAt.gte(db_time(self.clock.now())))
             .exec(&self.db)
             .await?;
         if removed.rows_affected == 1 {

@@ -1,6 +1,10 @@
 //! The KeyPackage store: upload with every validation of docs/wire-contract.md §5.1, last-resort
 //! replacement, and single-use claims (polyproto-mls; RFC 9420 §10, §16.8; docs/wire-contract.md §5).
 //! Owns the `key_package` table.
+//!
+//! A package belongs to the session certificate it was validated against (its signature key
+//! is that certificate's): once the session has a new certificate, the package is never
+//! handed out again, and the session's next upload removes it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,16 +14,17 @@ use polyproto_types::key_package::{
     KeyPackageBinding, KeyPackagePayload, ValidatedKeyPackage, parse_ciphersuite,
     validate_key_package,
 };
-use polyproto_types::time::now_unix;
 use sea_orm::sea_query::{LockBehavior, LockType, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::accounts::Actor;
 use super::authority::Authority;
-use super::sessions::{Caller, Sessions};
+use super::callers::LocalSession;
+use super::sessions::Sessions;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::entities::key_package::{self, Column};
@@ -30,6 +35,7 @@ use crate::storage::{begin_write, db_time};
 pub struct KeyPackages {
     db: DatabaseConnection,
     config: Arc<Config>,
+    clock: Clock,
     authority: Authority,
     sessions: Sessions,
 }
@@ -38,12 +44,14 @@ impl KeyPackages {
     pub(super) fn new(
         db: DatabaseConnection,
         config: Arc<Config>,
+        clock: Clock,
         authority: Authority,
         sessions: Sessions,
     ) -> Self {
         Self {
             db,
             config,
+            clock,
             authority,
             sessions,
         }
@@ -59,8 +67,7 @@ impl KeyPackages {
     /// `KeyPackageLimit` past the size or count limits.
     pub async fn upload(
         &self,
-        caller: &Caller,
-        actor: &Actor,
+        caller: &LocalSession,
         items: Vec<serde_json::Value>,
     ) -> Result<usize> {
         if items.is_empty() {
@@ -69,11 +76,12 @@ impl KeyPackages {
                 "the list of KeyPackages is empty",
             ));
         }
-        let validated = self.validate_all(caller, actor, items).await?;
+        let validated = self.validate_all(caller, items).await?;
         let row_id = caller.row_id();
         let limit = self.config.key_packages.max_per_session;
-        let now = db_time(now_unix());
+        let now = db_time(self.clock.now());
         let txn = begin_write(&self.db).await?;
+        delete_retired(&txn, caller).await?;
         let mut seen = BTreeSet::new();
         let mut fresh = Vec::new();
         for package in validated {
@@ -111,7 +119,7 @@ impl KeyPackages {
             if package.is_last_resort() {
                 delete_last_resort(&txn, row_id).await?;
             }
-            insert(&txn, &package, actor.id, row_id, now).await?;
+            insert(&txn, &package, caller, now).await?;
         }
         txn.commit().await?;
         Ok(stored)
@@ -126,11 +134,10 @@ impl KeyPackages {
     /// As [`KeyPackages::upload`].
     pub async fn replace_last_resort(
         &self,
-        caller: &Caller,
-        actor: &Actor,
+        caller: &LocalSession,
         item: serde_json::Value,
     ) -> Result<()> {
-        let mut validated = self.validate_all(caller, actor, vec![item]).await?;
+        let mut validated = self.validate_all(caller, vec![item]).await?;
         let package = validated
             .pop()
             .ok_or_else(|| Error::internal("last resort", "no package"))?;
@@ -145,19 +152,13 @@ impl KeyPackages {
             .with_invalid(vec![InvalidItem { index: 0, reason }]));
         }
         let txn = begin_write(&self.db).await?;
+        delete_retired(&txn, caller).await?;
         delete_last_resort(&txn, caller.row_id()).await?;
         key_package::Entity::delete_many()
             .filter(Column::HashRef.eq(package.hash_ref().to_vec()))
             .exec(&txn)
             .await?;
-        insert(
-            &txn,
-            &package,
-            actor.id,
-            caller.row_id(),
-            db_time(now_unix()),
-        )
-        .await?;
+        insert(&txn, &package, caller, db_time(self.clock.now())).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -165,7 +166,8 @@ impl KeyPackages {
     /// Claims one KeyPackage per live session of `actor` (seed S8 and
     /// `GET /.p2/mls/v1/keypackages/{fid}`; docs/wire-contract.md §5.2): the oldest valid normal package
     /// matching the ciphersuites, removed as it is handed out; or else the session's
-    /// last-resort package, kept. Expired packages are purged first and never handed out.
+    /// last-resort package, kept. Only packages of the session's current certificate count.
+    /// Expired packages are purged first and never handed out.
     /// Everything runs in one transaction; on PostgreSQL the normal package is picked with
     /// `FOR UPDATE SKIP LOCKED`, so concurrent claims never receive the same one.
     ///
@@ -178,7 +180,7 @@ impl KeyPackages {
     ) -> Result<Vec<KeyPackagePayload>> {
         let suites = self.requested_suites(ciphersuites)?;
         let sessions = self.sessions.certified_rows(actor.id).await?;
-        let now = db_time(now_unix());
+        let now = db_time(self.clock.now());
         let txn = begin_write(&self.db).await?;
         key_package::Entity::delete_many()
             .filter(Column::ActorId.eq(actor.id))
@@ -186,11 +188,12 @@ impl KeyPackages {
             .exec(&txn)
             .await?;
         let mut claimed = Vec::with_capacity(sessions.len());
-        for row_id in sessions {
+        for (row_id, serial) in sessions {
             let oldest = Query::select()
                 .column(Column::Id)
                 .from(key_package::Entity)
                 .and_where(Column::SessionRowId.eq(row_id))
+                .and_where(Column::CertSerial.eq(serial))
                 .and_where(Column::LastResort.eq(false))
                 .and_where(Column::Ciphersuite.is_in(suites.clone()))
                 .and_where(Column::NotBefore.lte(now))
@@ -208,6 +211,7 @@ impl KeyPackages {
             }
             let last_resort = key_package::Entity::find()
                 .filter(Column::SessionRowId.eq(row_id))
+                .filter(Column::CertSerial.eq(serial))
                 .filter(Column::LastResort.eq(true))
                 .filter(Column::Ciphersuite.is_in(suites.clone()))
                 .filter(Column::NotBefore.lte(now))
@@ -220,22 +224,6 @@ impl KeyPackages {
         }
         txn.commit().await?;
         Ok(claimed)
-    }
-
-    /// Removes a session's KeyPackages, normal and last resort: they are signed by the
-    /// session's key, which a rotation or logout retires.
-    ///
-    /// # Errors
-    /// The database error.
-    pub(crate) async fn remove_for_session(
-        conn: &impl ConnectionTrait,
-        session_row_id: i64,
-    ) -> Result<(), DbErr> {
-        key_package::Entity::delete_many()
-            .filter(Column::SessionRowId.eq(session_row_id))
-            .exec(conn)
-            .await?;
-        Ok(())
     }
 
     /// The allowed ciphersuites, narrowed to the requested ones.
@@ -265,29 +253,23 @@ impl KeyPackages {
     /// Decodes and validates every item off the async executor; all or nothing.
     async fn validate_all(
         &self,
-        caller: &Caller,
-        actor: &Actor,
+        caller: &LocalSession,
         items: Vec<serde_json::Value>,
     ) -> Result<Vec<ValidatedKeyPackage>> {
-        let serial = caller.cert_serial().ok_or_else(|| {
-            Error::new(
-                ErrorCode::SessionPending,
-                "this session has no ID-Cert to bind KeyPackages to",
-            )
-        })?;
-        let cert = self.authority.certificate(serial).await?;
+        let actor = &caller.actor;
+        let cert = self.authority.certificate(caller.cert_serial()).await?;
         let key = cert.public_key().to_bytes();
         let der = cert.as_der().to_vec();
         let identity = actor.fid.to_string();
         let policy = self.config.key_package_policy();
         let max_bytes = self.config.key_packages.max_bytes;
+        let now = self.clock.now();
         let checked = tokio::task::spawn_blocking(move || {
             let binding = KeyPackageBinding {
                 signature_key: &key,
                 identity: &identity,
                 id_cert_der: Some(&der),
             };
-            let now = now_unix();
             let mut good = Vec::with_capacity(items.len());
             let mut bad = Vec::new();
             let mut too_large = None;
@@ -356,17 +338,31 @@ async fn delete_last_resort(conn: &impl ConnectionTrait, session_row_id: i64) ->
     Ok(())
 }
 
+/// Removes the session's packages of its earlier certificates.
+async fn delete_retired(conn: &impl ConnectionTrait, session: &LocalSession) -> Result<(), DbErr> {
+    key_package::Entity::delete_many()
+        .filter(Column::SessionRowId.eq(session.row_id()))
+        .filter(
+            Condition::any()
+                .add(Column::CertSerial.ne(session.cert_serial()))
+                .add(Column::CertSerial.is_null()),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 async fn insert(
     conn: &impl ConnectionTrait,
     package: &ValidatedKeyPackage,
-    actor_id: i64,
-    session_row_id: i64,
+    session: &LocalSession,
     now: i64,
 ) -> Result<(), DbErr> {
     key_package::ActiveModel {
         hash_ref: Set(package.hash_ref().to_vec()),
-        actor_id: Set(actor_id),
-        session_row_id: Set(session_row_id),
+        actor_id: Set(session.actor.id),
+        session_row_id: Set(session.row_id()),
+        cert_serial: Set(Some(session.cert_serial())),
         ciphersuite: Set(i32::from(package.ciphersuite())),
         not_before: Set(db_time(package.not_before())),
         not_after: Set(db_time(package.not_after())),

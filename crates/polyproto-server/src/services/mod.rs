@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod authority;
+pub mod callers;
 pub mod cert_version;
 pub mod challenges;
 mod ids;
 pub mod key_packages;
+pub mod lookups;
 mod passwords;
 pub mod sessions;
 mod tokens;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Result;
 
@@ -24,6 +27,7 @@ pub use accounts::Accounts;
 pub use authority::Authority;
 pub use challenges::Challenges;
 pub use key_packages::KeyPackages;
+pub use lookups::Lookups;
 pub use sessions::Sessions;
 
 /// All services, shared by every worker.
@@ -37,12 +41,16 @@ pub struct Services {
     pub authority: Authority,
     /// The KeyPackage store.
     pub key_packages: KeyPackages,
+    /// Certificate lookups and their cache.
+    pub lookups: Lookups,
     /// Sign-in challenges for foreign actors.
     pub challenges: Challenges,
     /// Verification of other home servers' certificates.
     pub federation: crate::federation::Federation,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The clock every service reads the time from.
+    pub clock: Clock,
     db: DatabaseConnection,
 }
 
@@ -53,27 +61,44 @@ impl Services {
     /// # Errors
     /// A storage error.
     pub async fn new(db: DatabaseConnection, config: Arc<Config>) -> Result<Self> {
+        let clock = Clock::default();
         let passwords = passwords::Passwords::new(&config);
-        let accounts = Accounts::new(db.clone(), config.clone(), passwords);
-        let authority = Authority::new(db.clone(), config.clone());
+        let accounts = Accounts::new(db.clone(), config.clone(), clock.clone(), passwords);
+        let authority = Authority::new(db.clone(), config.clone(), clock.clone());
         authority.ensure_server_identity().await?;
-        let sessions = Sessions::new(db.clone(), config.clone(), authority.clone());
+        let sessions = Sessions::new(
+            db.clone(),
+            config.clone(),
+            clock.clone(),
+            accounts.clone(),
+            authority.clone(),
+        );
         let key_packages = KeyPackages::new(
             db.clone(),
             config.clone(),
+            clock.clone(),
             authority.clone(),
             sessions.clone(),
         );
-        let challenges = Challenges::new(db.clone(), config.clone());
-        let federation = crate::federation::Federation::new(&config)?;
+        let challenges = Challenges::new(db.clone(), config.clone(), clock.clone());
+        let federation = crate::federation::Federation::new(&config, clock.clone())?;
+        let lookups = Lookups::new(
+            accounts.clone(),
+            authority.clone(),
+            federation.clone(),
+            config.clone(),
+            clock.clone(),
+        );
         Ok(Self {
             accounts,
             sessions,
             authority,
             key_packages,
+            lookups,
             challenges,
             federation,
             config,
+            clock,
             db,
         })
     }

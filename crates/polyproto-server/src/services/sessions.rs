@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use polyproto_types::api::error::ErrorCode;
-use polyproto_types::time::now_unix;
 use polyproto_types::{FederationId, IdCert, IdCsr, SessionId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -13,76 +12,28 @@ use sea_orm::{
 };
 use subtle::ConstantTimeEq;
 
-use super::accounts::Actor;
+use super::accounts::{Accounts, Actor};
 use super::authority::{Authority, Issued, serial_to_db};
-use super::key_packages::KeyPackages;
+use super::callers::{Caller, Certifying, ForeignSession, LocalSession, PendingSession};
 use super::tokens::{hash_token, new_token};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::entities::session;
 use crate::storage::{begin_write, db_time, is_unique_violation, unix_time};
-
-/// The session behind a request's bearer token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    row_id: i64,
-    /// The local actor; none for a foreign session.
-    pub actor_id: Option<i64>,
-    /// The actor's federation ID.
-    pub fid: FederationId,
-    /// The session ID; none while the session waits for its first certificate.
-    pub session_id: Option<SessionId>,
-    cert_serial: Option<i64>,
-    /// Whether the actor is of another home server.
-    pub foreign: bool,
-}
-
-impl Caller {
-    /// Whether the session still waits for its first ID-Cert.
-    pub fn is_pending(&self) -> bool {
-        !self.foreign && self.cert_serial.is_none()
-    }
-
-    /// The session's row, for services keeping data per session.
-    pub(crate) fn row_id(&self) -> i64 {
-        self.row_id
-    }
-
-    /// The serial of the session's current certificate (local sessions).
-    pub(crate) fn cert_serial(&self) -> Option<i64> {
-        self.cert_serial
-    }
-
-    /// The local actor's ID, for routes only local sessions with a certificate may use.
-    ///
-    /// # Errors
-    /// `LocalSessionRequired` for a foreign session, `SessionPending` before the first
-    /// certificate.
-    pub fn local_actor(&self) -> Result<i64> {
-        match self.actor_id {
-            None => Err(Error::new(
-                ErrorCode::LocalSessionRequired,
-                "this route is for actors of this server",
-            )),
-            Some(_) if self.is_pending() => Err(Error::new(
-                ErrorCode::SessionPending,
-                "this session has no ID-Cert yet; its only allowed call is POST /.p2/core/v1/idcert",
-            )),
-            Some(id) => Ok(id),
-        }
-    }
-}
 
 /// The sessions service.
 #[derive(Clone)]
 pub struct Sessions {
     db: DatabaseConnection,
     config: Arc<Config>,
+    clock: Clock,
+    accounts: Accounts,
     authority: Authority,
 }
 
-/// A certificate with the token that goes with it.
-pub struct Certified {
+/// A session's new certificate with the token that goes with it.
+pub struct Rotated {
     /// The certificate.
     pub cert: IdCert,
     /// The session's token.
@@ -90,10 +41,18 @@ pub struct Certified {
 }
 
 impl Sessions {
-    pub(super) fn new(db: DatabaseConnection, config: Arc<Config>, authority: Authority) -> Self {
+    pub(super) fn new(
+        db: DatabaseConnection,
+        config: Arc<Config>,
+        clock: Clock,
+        accounts: Accounts,
+        authority: Authority,
+    ) -> Self {
         Self {
             db,
             config,
+            clock,
+            accounts,
             authority,
         }
     }
@@ -102,7 +61,7 @@ impl Sessions {
     /// the session ends, is rotated, or its certificate expires.
     ///
     /// # Errors
-    /// `Unauthorized`.
+    /// `Unauthorized`, also when a local session's actor no longer exists.
     pub async fn authenticate(&self, token: &str) -> Result<Caller> {
         let unauthorized = |why: &str| Error::new(ErrorCode::Unauthorized, why);
         let hash = hash_token(token);
@@ -116,7 +75,7 @@ impl Sessions {
         if !bool::from(row.token_hash.ct_eq(&hash)) {
             return Err(unauthorized("unknown or revoked token"));
         }
-        let now = now_unix();
+        let now = self.clock.now();
         match row.cert_not_after {
             Some(not_after) if unix_time(not_after) < now => {
                 return Err(unauthorized(
@@ -133,7 +92,7 @@ impl Sessions {
             }
             _ => {}
         }
-        caller(row)
+        self.caller(row).await
     }
 
     /// Opens a session for a signed-in actor (docs/wire-contract.md §1.3, `session/trust`): with a CSR, the
@@ -147,7 +106,7 @@ impl Sessions {
         csr: Option<&IdCsr>,
     ) -> Result<(String, Option<IdCert>)> {
         let (token, token_hash) = new_token();
-        let now = now_unix();
+        let now = self.clock.now();
         let mut row = session::ActiveModel {
             actor_id: Set(Some(actor.id)),
             fid: Set(actor.fid.to_string()),
@@ -178,68 +137,87 @@ impl Sessions {
     }
 
     /// `POST /.p2/core/v1/idcert` (docs/wire-contract.md §1.2): a pending session gets its first
-    /// certificate; a certified session gets a new one for the same session ID (the old one is
-    /// invalidated). The token stays valid either way.
+    /// certificate, which needs no second factor (the reference SDK's flow); a certified
+    /// session gets a new one for the same session ID (the old one is invalidated) after the
+    /// second factor. The token stays valid either way.
     ///
     /// # Errors
-    /// `CsrSubjectMismatch`, `SessionIdInUse`, `Conflict`, `LocalSessionRequired`.
-    pub async fn certify(&self, caller: &Caller, actor: &Actor, csr: &IdCsr) -> Result<IdCert> {
-        if caller.is_pending() {
-            let issued = self.build(actor, csr).await?;
-            let txn = begin_write(&self.db).await?;
-            Authority::store_actor(&txn, &issued, actor.id).await?;
-            let updated = session::Entity::update_many()
-                .col_expr(
-                    session::Column::SessionId,
-                    Expr::value(csr.session_id().to_string()),
-                )
-                .col_expr(
-                    session::Column::CertSerial,
-                    Expr::value(serial_to_db(issued.cert.serial())),
-                )
-                .col_expr(
-                    session::Column::CertNotAfter,
-                    Expr::value(db_time(issued.cert.validity().not_after)),
-                )
-                .filter(session::Column::Id.eq(caller.row_id))
-                .filter(session::Column::CertSerial.is_null())
-                .exec(&txn)
-                .await
-                .map_err(|e| session_id_conflict(e, csr.session_id()))?;
-            if updated.rows_affected != 1 {
-                return Err(concurrent());
+    /// `CsrSubjectMismatch`, `SessionIdInUse`, `Conflict`; for a new certificate, those of
+    /// [`Accounts::check_sensitive`].
+    pub async fn certify(
+        &self,
+        caller: &Certifying,
+        solution: Option<String>,
+        csr: &IdCsr,
+    ) -> Result<IdCert> {
+        match caller {
+            Certifying::First(session) => self.certify_first(session, csr).await,
+            Certifying::Again(session) => {
+                self.accounts
+                    .check_sensitive(session.actor.id, solution)
+                    .await?;
+                self.replace(session, csr, false).await.map(|r| r.cert)
             }
-            txn.commit().await?;
-            return Ok(issued.cert);
         }
-        self.replace(caller, actor, csr, false)
-            .await
-            .map(|c| c.cert)
     }
 
-    /// Seed S1 (docs/wire-contract.md §1.1): a new certificate for the caller's session, the old one
-    /// invalidated, and a new token replacing the old one.
+    async fn certify_first(&self, session: &PendingSession, csr: &IdCsr) -> Result<IdCert> {
+        let issued = self.build(&session.actor, csr).await?;
+        let txn = begin_write(&self.db).await?;
+        Authority::store_actor(&txn, &issued, session.actor.id).await?;
+        let updated = session::Entity::update_many()
+            .col_expr(
+                session::Column::SessionId,
+                Expr::value(csr.session_id().to_string()),
+            )
+            .col_expr(
+                session::Column::CertSerial,
+                Expr::value(serial_to_db(issued.cert.serial())),
+            )
+            .col_expr(
+                session::Column::CertNotAfter,
+                Expr::value(db_time(issued.cert.validity().not_after)),
+            )
+            .filter(session::Column::Id.eq(session.row_id))
+            .filter(session::Column::CertSerial.is_null())
+            .exec(&txn)
+            .await
+            .map_err(|e| session_id_conflict(e, csr.session_id()))?;
+        if updated.rows_affected != 1 {
+            return Err(concurrent());
+        }
+        txn.commit().await?;
+        Ok(issued.cert)
+    }
+
+    /// Seed S1 (docs/wire-contract.md §1.1): a new certificate for the caller's session, the
+    /// old one invalidated, and a new token replacing the old one. Needs the second factor
+    /// when `accounts.rotation_requires_sensitive_solution` is set.
     ///
     /// # Errors
-    /// `CsrSubjectMismatch`, `Conflict`, `SessionPending`, `LocalSessionRequired`.
-    pub async fn rotate(&self, caller: &Caller, actor: &Actor, csr: &IdCsr) -> Result<Certified> {
-        caller.local_actor()?;
-        self.replace(caller, actor, csr, true).await
+    /// `CsrSubjectMismatch`, `Conflict`, and those of [`Accounts::check_sensitive`].
+    pub async fn rotate(
+        &self,
+        caller: &LocalSession,
+        solution: Option<String>,
+        csr: &IdCsr,
+    ) -> Result<Rotated> {
+        if self.config.accounts.rotation_requires_sensitive_solution {
+            self.accounts
+                .check_sensitive(caller.actor.id, solution)
+                .await?;
+        }
+        self.replace(caller, csr, true).await
     }
 
     async fn replace(
         &self,
-        caller: &Caller,
-        actor: &Actor,
+        caller: &LocalSession,
         csr: &IdCsr,
         new_token_too: bool,
-    ) -> Result<Certified> {
-        let (Some(session_id), Some(old_serial)) = (&caller.session_id, caller.cert_serial) else {
-            return Err(Error::new(
-                ErrorCode::LocalSessionRequired,
-                "this route is for actors of this server",
-            ));
-        };
+    ) -> Result<Rotated> {
+        let (actor, session_id, old_serial) =
+            (&caller.actor, &caller.session_id, caller.cert_serial);
         if csr.session_id() != session_id {
             return Err(Error::new(
                 ErrorCode::CsrSubjectMismatch,
@@ -250,13 +228,11 @@ impl Sessions {
             ));
         }
         let issued = self.build(actor, csr).await?;
-        let now = now_unix();
+        let now = self.clock.now();
         let token = new_token_too.then(new_token);
         let txn = begin_write(&self.db).await?;
         Authority::invalidate(&txn, old_serial, now).await?;
         Authority::store_actor(&txn, &issued, actor.id).await?;
-        // KeyPackages are signed by the retired key (docs/wire-contract.md §5: they belong to it).
-        KeyPackages::remove_for_session(&txn, caller.row_id).await?;
         let mut update = session::Entity::update_many()
             .col_expr(
                 session::Column::CertSerial,
@@ -280,7 +256,7 @@ impl Sessions {
         txn.commit().await?;
         tracing::info!(fid = %actor.fid, session = %session_id, serial = %issued.cert.serial(), "session certificate replaced");
         let token = token.map_or_else(String::new, |(token, _)| token);
-        Ok(Certified {
+        Ok(Rotated {
             cert: issued.cert,
             token,
         })
@@ -313,7 +289,7 @@ impl Sessions {
             foreign_cert_der: Set(Some(cert.as_der().to_vec())),
             cert_not_after: Set(Some(db_time(cert.validity().not_after))),
             token_hash: Set(token_hash),
-            created_at: Set(db_time(now_unix())),
+            created_at: Set(db_time(self.clock.now())),
             ..Default::default()
         }
         .insert(&txn)
@@ -327,23 +303,9 @@ impl Sessions {
     /// server (seed S7; docs/wire-contract.md §1.1). The token stays valid.
     ///
     /// # Errors
-    /// `ForeignSessionRequired`; `InvalidIdCert` for a certificate of another actor or session.
-    pub async fn replace_foreign_cert(&self, caller: &Caller, cert: &IdCert) -> Result<()> {
-        if !caller.foreign {
-            return Err(Error::new(
-                ErrorCode::ForeignSessionRequired,
-                "this route is for sessions of other servers' actors",
-            ));
-        }
-        let matches = cert.actor().is_some_and(|a| {
-            a.fid() == &caller.fid && Some(a.session_id()) == caller.session_id.as_ref()
-        });
-        if !matches {
-            return Err(Error::new(
-                ErrorCode::InvalidIdCert,
-                "the certificate is for another actor or session than this session's",
-            ));
-        }
+    /// A storage error. The caller has checked the certificate is the session's
+    /// ([`Sessions::check_foreign_cert`]) and verified it with its home server.
+    pub async fn replace_foreign_cert(&self, caller: &ForeignSession, cert: &IdCert) -> Result<()> {
         session::Entity::update_many()
             .col_expr(
                 session::Column::ForeignCertDer,
@@ -366,23 +328,29 @@ impl Sessions {
     /// A storage error.
     pub async fn end(&self, caller: &Caller) -> Result<()> {
         let txn = begin_write(&self.db).await?;
-        if let Some(serial) = caller.cert_serial
-            && !caller.foreign
-        {
-            Authority::invalidate(&txn, serial, now_unix()).await?;
+        if let Caller::Local(session) = caller {
+            Authority::invalidate(&txn, session.cert_serial, self.clock.now()).await?;
         }
-        session::Entity::delete_by_id(caller.row_id)
+        session::Entity::delete_by_id(caller.row_id())
             .exec(&txn)
             .await?;
         txn.commit().await?;
         Ok(())
     }
 
-    /// Ends one of an actor's sessions by session ID (`DELETE /.p2/core/v1/session`).
+    /// Ends one of the caller's actor's sessions by session ID (`DELETE /.p2/core/v1/session`),
+    /// after the second factor.
     ///
     /// # Errors
-    /// `SessionNotFound`.
-    pub async fn end_by_id(&self, actor: &Actor, session_id: &SessionId) -> Result<()> {
+    /// `SessionNotFound`, and those of [`Accounts::check_sensitive`].
+    pub async fn end_by_id(
+        &self,
+        caller: &LocalSession,
+        solution: Option<String>,
+        session_id: &SessionId,
+    ) -> Result<()> {
+        let actor = &caller.actor;
+        self.accounts.check_sensitive(actor.id, solution).await?;
         let row = session::Entity::find()
             .filter(session::Column::ActorId.eq(actor.id))
             .filter(session::Column::SessionId.eq(session_id.as_str()))
@@ -394,22 +362,83 @@ impl Sessions {
                     format!("{} has no session {session_id}", actor.fid),
                 )
             })?;
-        self.end(&caller(row)?).await
+        self.end(&self.caller(row).await?).await
     }
 
-    /// The rows of an actor's live sessions that have a certificate, oldest first.
+    /// The rows of an actor's live sessions that have a certificate, oldest first, each with
+    /// its current certificate's serial.
     ///
     /// # Errors
     /// A storage error.
-    pub async fn certified_rows(&self, actor_id: i64) -> Result<Vec<i64>> {
+    pub async fn certified_rows(&self, actor_id: i64) -> Result<Vec<(i64, i64)>> {
         let rows = session::Entity::find()
             .filter(session::Column::ActorId.eq(actor_id))
             .filter(session::Column::CertSerial.is_not_null())
-            .filter(session::Column::CertNotAfter.gte(db_time(now_unix())))
+            .filter(session::Column::CertNotAfter.gte(db_time(self.clock.now())))
             .order_by_asc(session::Column::Id)
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(|row| row.id).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| Some((row.id, row.cert_serial?)))
+            .collect())
+    }
+
+    /// The kind of session a row holds, with its actor for local ones.
+    async fn caller(&self, row: session::Model) -> Result<Caller> {
+        let damaged = |what: &str| Error::internal("stored session", what);
+        let session_id = row
+            .session_id
+            .as_deref()
+            .map(SessionId::new)
+            .transpose()
+            .map_err(|_| damaged("session ID"))?;
+        if row.foreign {
+            return Ok(Caller::Foreign(ForeignSession {
+                row_id: row.id,
+                fid: FederationId::new(&row.fid).map_err(|_| damaged("federation ID"))?,
+                session_id: session_id.ok_or_else(|| damaged("foreign session without ID"))?,
+            }));
+        }
+        let actor_id = row
+            .actor_id
+            .ok_or_else(|| damaged("local session without actor"))?;
+        let actor = self
+            .accounts
+            .by_id(actor_id)
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "the actor no longer exists"))?;
+        Ok(match (session_id, row.cert_serial) {
+            (Some(session_id), Some(cert_serial)) => Caller::Local(LocalSession {
+                row_id: row.id,
+                actor,
+                session_id,
+                cert_serial,
+            }),
+            (_, None) => Caller::Pending(PendingSession {
+                row_id: row.id,
+                actor,
+            }),
+            (None, Some(_)) => return Err(damaged("certified session without ID")),
+        })
+    }
+
+    /// Checks the certificate a foreign session presents is for its actor and session ID.
+    ///
+    /// # Errors
+    /// `InvalidIdCert` for a certificate of another actor or session.
+    pub fn check_foreign_cert(caller: &ForeignSession, cert: &IdCert) -> Result<()> {
+        let matches = cert
+            .actor()
+            .is_some_and(|a| a.fid() == &caller.fid && a.session_id() == &caller.session_id);
+        if matches {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorCode::InvalidIdCert,
+                "the certificate is for another actor or session than this session's",
+            ))
+        }
     }
 
     /// Checks the CSR is for `actor` and builds its certificate.
@@ -422,22 +451,6 @@ impl Sessions {
         }
         self.authority.build_actor_cert(csr).await
     }
-}
-
-fn caller(row: session::Model) -> Result<Caller> {
-    let damaged = |what: &str| Error::internal("stored session", what);
-    Ok(Caller {
-        row_id: row.id,
-        actor_id: row.actor_id,
-        fid: FederationId::new(&row.fid).map_err(|_| damaged("federation ID"))?,
-        session_id: row
-            .session_id
-            .map(|s| SessionId::new(&s))
-            .transpose()
-            .map_err(|_| damaged("session ID"))?,
-        cert_serial: row.cert_serial,
-        foreign: row.foreign,
-    })
 }
 
 fn session_id_conflict(err: DbErr, session_id: &SessionId) -> Error {

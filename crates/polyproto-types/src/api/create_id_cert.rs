@@ -15,7 +15,7 @@ pub const ROUTE: Route = Route {
     method: Method::Post,
     path: "/.p2/core/v1/idcert",
     success: 201,
-    auth: Auth::Bearer,
+    auth: Auth::BearerOrPending,
     seed: None,
     spec: "polyproto core §6.1, §6.1.3; docs/wire-contract.md §1.2, §4.2",
 };

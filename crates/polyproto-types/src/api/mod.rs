@@ -68,16 +68,21 @@ impl Method {
 pub enum Auth {
     /// Anyone.
     None,
-    /// A local session's bearer token.
+    /// A local session's bearer token; the session has an ID-Cert.
     Bearer,
+    /// A local session's bearer token, also of a session still waiting for its first ID-Cert
+    /// (`POST /.p2/core/v1/idcert`); the sensitive-action header when the session has one.
+    BearerOrPending,
     /// A local session's bearer token and the sensitive-action header.
     BearerSensitive,
     /// A server administrator's bearer token and the sensitive-action header.
     AdminSensitive,
     /// A foreign session's bearer token (docs/wire-contract.md §3.3).
     Foreign,
-    /// Any session's bearer token, local or foreign.
+    /// The bearer token of any session with a certificate, local or foreign.
     AnySession,
+    /// Any session's bearer token: local, pending or foreign (logout).
+    AnyToken,
 }
 
 /// One route: where an endpoint is served and what success looks like.

@@ -1,6 +1,6 @@
 //! The lookup cache: certificate lookup answers (`GET /.p2/core/v1/idcert/server`,
 //! `GET /.p2/core/v1/idcert/actor/{fid}`, S5 and S6 without a timestamp) kept in memory as the
-//! exact bytes sent, so a hit costs no query, no signature and no serialization.
+//! exact bytes sent.
 //!
 //! An entry is served only while
 //! - the certificate version it was filled at is still the database's, read after the
@@ -19,14 +19,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::web::Bytes;
-use polyproto_types::time::now_unix;
 
 use crate::error::Result;
-use crate::services::Services;
+use crate::services::cert_version::CertVersion;
 
 /// What a cached answer answers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Lookup {
+pub(super) enum Lookup {
     /// `GET /.p2/core/v1/idcert/server`.
     Server,
     /// S5, `GET /p2core/key/server`.
@@ -50,11 +49,11 @@ pub(crate) enum Lookup {
 }
 
 /// A freshly computed answer and until when (UNIX seconds, exclusive) it may be reused.
-pub(crate) struct Answer {
+pub(super) struct Answer {
     /// The response body.
-    pub(crate) body: Bytes,
+    pub(super) body: Bytes,
     /// The first second it must no longer be served from the cache.
-    pub(crate) fresh_until: u64,
+    pub(super) fresh_until: u64,
 }
 
 /// How often the cache answered.
@@ -81,7 +80,7 @@ struct Generations {
 }
 
 /// The cache, shared by every worker of one server process.
-pub(crate) struct LookupCache {
+pub(super) struct LookupCache {
     /// Entries at most; 0 turns the cache off.
     capacity: usize,
     generations: Mutex<Generations>,
@@ -91,7 +90,7 @@ pub(crate) struct LookupCache {
 
 impl LookupCache {
     /// A cache of at most `capacity` entries (0: no cache).
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Self {
             capacity,
             generations: Mutex::default(),
@@ -101,15 +100,17 @@ impl LookupCache {
     }
 
     /// The answer to `lookup`: from memory if it is still current, else from `compute`.
-    /// `arrived` is when the request arrived; the version is read after it.
+    /// `arrived` is when the request arrived; the version is read after it. `now` is the
+    /// server clock's present, in UNIX seconds.
     ///
     /// # Errors
     /// A storage error reading the version, or `compute`'s error (never cached).
-    pub(crate) async fn get_or_compute<Fut>(
+    pub(super) async fn get_or_compute<Fut>(
         &self,
-        services: &Services,
+        version: &CertVersion,
         lookup: Lookup,
         arrived: Instant,
+        now: u64,
         compute: impl FnOnce() -> Fut,
     ) -> Result<Bytes>
     where
@@ -118,8 +119,8 @@ impl LookupCache {
         if self.capacity == 0 {
             return compute().await.map(|answer| answer.body);
         }
-        let version = services.authority.cert_version().current(arrived).await?;
-        if let Some(body) = self.get(&lookup, version, now_unix()) {
+        let version = version.current(arrived).await?;
+        if let Some(body) = self.get(&lookup, version, now) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(body);
         }
@@ -132,12 +133,13 @@ impl LookupCache {
                 fresh_until: answer.fresh_until,
                 body: answer.body.clone(),
             },
+            now,
         );
         Ok(answer.body)
     }
 
     /// The counters.
-    pub(crate) fn stats(&self) -> CacheStats {
+    pub(super) fn stats(&self) -> CacheStats {
         let entries = self
             .generations
             .lock()
@@ -168,8 +170,8 @@ impl LookupCache {
         Some(body)
     }
 
-    fn insert(&self, lookup: Lookup, entry: Entry) {
-        if self.capacity == 0 || entry.fresh_until <= now_unix() {
+    fn insert(&self, lookup: Lookup, entry: Entry, now: u64) {
+        if self.capacity == 0 || entry.fresh_until <= now {
             return;
         }
         if let Ok(mut generations) = self.generations.lock() {
@@ -210,7 +212,7 @@ mod tests {
     fn hits_only_at_the_same_version_and_while_fresh() {
         let cache = LookupCache::new(10);
         let now = now_unix();
-        cache.insert(Lookup::Server, entry(3, now + 10, "cert"));
+        cache.insert(Lookup::Server, entry(3, now + 10, "cert"), now);
         assert_eq!(
             cache.get(&Lookup::Server, 3, now).as_deref(),
             Some(&b"cert"[..])
@@ -226,13 +228,13 @@ mod tests {
             None,
             "and drops the entry"
         );
-        cache.insert(Lookup::Server, entry(3, now + 10, "cert"));
+        cache.insert(Lookup::Server, entry(3, now + 10, "cert"), now);
         assert_eq!(
             cache.get(&Lookup::Server, 3, now + 10),
             None,
             "stale at fresh_until"
         );
-        cache.insert(Lookup::Server, entry(3, now, "old"));
+        cache.insert(Lookup::Server, entry(3, now, "old"), now);
         assert_eq!(
             cache.get(&Lookup::Server, 3, now),
             None,
@@ -244,9 +246,9 @@ mod tests {
     fn holds_at_most_its_capacity_and_keeps_what_is_used() {
         let cache = LookupCache::new(100);
         let now = now_unix();
-        cache.insert(actor(0), entry(1, now + 60, "hot"));
+        cache.insert(actor(0), entry(1, now + 60, "hot"), now);
         for n in 1..1000 {
-            cache.insert(actor(n), entry(1, now + 60, "x"));
+            cache.insert(actor(n), entry(1, now + 60, "x"), now);
             // The hot entry is read as often as the others are written.
             assert!(cache.get(&actor(0), 1, now).is_some(), "evicted at {n}");
             assert!(cache.stats().entries <= 100);
@@ -260,7 +262,8 @@ mod tests {
     #[test]
     fn zero_capacity_keeps_nothing() {
         let cache = LookupCache::new(0);
-        cache.insert(Lookup::Server, entry(1, now_unix() + 60, "x"));
+        let now = now_unix();
+        cache.insert(Lookup::Server, entry(1, now + 60, "x"), now);
         assert_eq!(cache.stats().entries, 0);
     }
 }

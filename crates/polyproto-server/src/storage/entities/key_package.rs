@@ -17,6 +17,9 @@ pub struct Model {
     pub actor_id: i64,
     /// The owning session (its row in `session`); packages go with it.
     pub session_row_id: i64,
+    /// The serial of the session certificate it was validated against; claims hand out only
+    /// packages of the session's current certificate (migration m0007).
+    pub cert_serial: Option<i64>,
     /// The ciphersuite number.
     pub ciphersuite: i32,
     /// Lifetime start, UNIX seconds.

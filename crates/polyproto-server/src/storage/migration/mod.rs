@@ -6,6 +6,7 @@ mod m0003_challenges;
 mod m0004_certificate_order;
 mod m0005_cert_version;
 mod m0006_certificate_actor_kind;
+mod m0007_key_package_cert;
 
 use sea_orm_migration::prelude::ColumnDef;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_certificate_order::Migration),
             Box::new(m0005_cert_version::Migration),
             Box::new(m0006_certificate_actor_kind::Migration),
+            Box::new(m0007_key_package_cert::Migration),
         ]
     }
 }

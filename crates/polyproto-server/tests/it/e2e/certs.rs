@@ -1,6 +1,7 @@
 //! ID-Cert issuance, rotation and lookups (docs/wire-contract.md §1.1 S1, S5, S6; §1.2; §4).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -334,8 +335,8 @@ async fn time_travel_across_a_rotation(backend: Backend) {
     server.grant_admin(&alice).await;
     let session = server.login(&alice, "laptop").await;
     let old_hs = server.server_cert().await;
-    let before = now_unix();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let before = server.clock().now();
+    server.clock().advance(Duration::from_secs(1));
     let answer = server
         .json(
             Method::POST,
@@ -360,8 +361,8 @@ async fn time_travel_across_a_rotation(backend: Backend) {
         .send(Auth::Sensitive(&token, PASSWORD).apply(rotate))
         .await
         .expect(200);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let after = now_unix();
+    server.clock().advance(Duration::from_secs(1));
+    let after = server.clock().now();
 
     let seed_certs = |list: Vec<String>| -> Vec<IdCert> {
         list.iter()

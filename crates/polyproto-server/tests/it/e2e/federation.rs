@@ -228,7 +228,7 @@ async fn attacks_are_refused(backend: Backend) {
         .await
         .expect_problem(401, ErrorCode::InvalidChallenge);
     let old = challenge(&b, "/.p2/core/v1/challenge").await;
-    tokio::time::sleep(Duration::from_millis(6100)).await;
+    b.clock().advance(Duration::from_secs(7));
     identify_with(&b, &old, &laptop.key, &laptop.cert)
         .await
         .expect_problem(401, ErrorCode::InvalidChallenge);
@@ -423,7 +423,8 @@ async fn lookups_are_cached_for_the_home_servers_window_only(backend: Backend) {
     assert_eq!(first, again, "inside the window, B answers from its cache");
     assert_eq!(proxy.hits("/.p2/core/v1/idcert/actor/"), 1);
     assert_eq!(proxy.hits("/.p2/core/v1/idcert/server"), 1);
-    tokio::time::sleep(Duration::from_millis(6100)).await;
+    a.clock().advance(Duration::from_secs(7));
+    b.clock().advance(Duration::from_secs(7));
     let later: Vec<CacheableIdCert> = b.actor_certs(&alice, "").await;
     assert_eq!(
         proxy.hits("/.p2/core/v1/idcert/actor/"),

@@ -472,11 +472,19 @@ async fn rotation_and_logout_remove_the_sessions_packages(backend: Backend) {
         .json(Method::POST, S2, &stale, Auth::Bearer(&token))
         .await
         .expect_problem(400, ErrorCode::InvalidKeyPackage);
-    let fresh = json!([b64(&TestKeyPackage::basic(&new_key, alice.as_str()).build())]);
+    // The retired packages no longer count: the new key gets the whole limit of three.
+    let fresh: Vec<String> = (0..3)
+        .map(|_| b64(&TestKeyPackage::basic(&new_key, alice.as_str()).build()))
+        .collect();
     server
         .json(Method::POST, S2, &fresh, Auth::Bearer(&token))
         .await
         .expect(201);
+    assert_eq!(
+        claim(&server, &bob_session, "alice@localhost").await.len(),
+        1,
+        "a package of the new key is handed out"
+    );
     server
         .send(
             Auth::Bearer(&token).apply(server.request(Method::PUT, "/.p2/core/v1/session/revoke")),
