@@ -7,6 +7,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use polyproto_test_support::key_packages::TestKeyPackage;
+use polyproto_types::api::{
+    add_key_packages, claim_key_packages, create_id_cert, get_actor_id_certs as actor_certs,
+    get_challenge, get_server_id_cert as server_cert,
+};
 use sea_orm::ConnectionTrait as _;
 
 use super::load::{self, Outcome, Plan, Requests};
@@ -55,7 +59,7 @@ pub(crate) async fn run_all(
     let idle_rss_mib = process.rss_mib();
 
     // The cached lookup answer, byte for byte, for the static baselines.
-    let lookup_path = format!("/.p2/core/v1/idcert/actor/{}", prepared.alice.fid);
+    let lookup_path = actor_certs::ROUTE.path_with(&[("fid", prepared.alice.fid.as_str())]);
     let (status, body) = load::fetch(process.addr, &load::get(&lookup_path)).await?;
     if status != 200 {
         return Err(format!("GET {lookup_path}: status {status}").into());
@@ -87,15 +91,15 @@ pub(crate) async fn run_all(
         (LOOKUP, lookup_path.clone()),
         (
             "GET /idcert/server, cached, sqlite",
-            "/.p2/core/v1/idcert/server".to_owned(),
+            server_cert::ROUTE.path.to_owned(),
         ),
         (
             "S5 GET /p2core/key/server, cached, sqlite",
-            "/p2core/key/server".to_owned(),
+            server_cert::SEED.path.to_owned(),
         ),
         (
             "S6 GET /p2core/key/user/{fid}, cached, sqlite",
-            format!("/p2core/key/user/{}", prepared.alice.fid),
+            actor_certs::SEED.path_with(&[("user_id", prepared.alice.fid.as_str())]),
         ),
     ];
     for (name, path) in lookups {
@@ -112,7 +116,7 @@ pub(crate) async fn run_all(
         .rows
         .push(Row::http(ISSUE_SQLITE, &issue, process.rss_mib()).against(issue_baseline));
     key_packages(mode, &process, &prepared, "sqlite", report).await?;
-    let challenge = get_run(mode, process.addr, "/.p2/core/v1/challenge", false).await;
+    let challenge = get_run(mode, process.addr, get_challenge::ROUTE.path, false).await;
     report.rows.push(Row::http(
         "GET /challenge (sign-in challenge), sqlite",
         &challenge,
@@ -206,7 +210,7 @@ async fn postgres(
         };
         let prepared = server::prepare(&config, &sizes).await?;
         let process = server::start_server(&binaries.server, dir, "postgres", &config)?;
-        let lookup = format!("/.p2/core/v1/idcert/actor/{}", prepared.alice.fid);
+        let lookup = actor_certs::ROUTE.path_with(&[("fid", prepared.alice.fid.as_str())]);
         let outcome = get_run(mode, process.addr, &lookup, true).await;
         report.rows.push(Row::http(
             "GET /idcert/actor/{fid}, cached, postgres",
@@ -255,7 +259,7 @@ async fn issuance(mode: &Mode, process: &Process, prepared: &Prepared) -> Outcom
     let requests: Vec<Vec<u8>> = prepared
         .pending
         .iter()
-        .map(|(token, csr)| load::post("/.p2/core/v1/idcert", token, "text/plain", csr))
+        .map(|(token, csr)| load::post(create_id_cert::ROUTE.path, token, "text/plain", csr))
         .collect();
     let requests = Arc::new(requests);
     let plan = Plan {
@@ -282,7 +286,7 @@ async fn key_packages(
     report: &mut Report,
 ) -> Result<(), Error> {
     let alice = &prepared.alice;
-    let path = "/.p2/mls/v1/keypackages";
+    let path = add_key_packages::ROUTE.path;
     let packages: Vec<String> = (0..mode.key_packages * 2)
         .map(|_| STANDARD.encode(TestKeyPackage::basic(&alice.key, alice.fid.as_str()).build()))
         .collect();
@@ -330,7 +334,7 @@ async fn key_packages(
         }
     }
     let claim = load::get_with_token(
-        &format!("/.p2/mls/v1/keypackages/{}", alice.fid),
+        &claim_key_packages::ROUTE.path_with(&[("fid", alice.fid.as_str())]),
         &prepared.bob.token,
     );
     let available = u64::try_from(for_claims.len()).unwrap_or(u64::MAX);
@@ -357,10 +361,8 @@ async fn distinct_lookups(mode: &Mode, process: &Process, prepared: &Prepared) -
             .distinct
             .iter()
             .map(|session| {
-                load::get(&format!(
-                    "/.p2/core/v1/idcert/actor/{}?sessionId={session}",
-                    prepared.dave
-                ))
+                let path = actor_certs::ROUTE.path_with(&[("fid", prepared.dave.as_str())]);
+                load::get(&format!("{path}?sessionId={session}"))
             })
             .collect(),
     );
