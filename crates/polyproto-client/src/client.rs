@@ -22,6 +22,7 @@ use polyproto_types::{
 };
 use serde::de::DeserializeOwned;
 
+use crate::credentials::Token;
 use crate::error::{ApiError, ClientError};
 use crate::verify::{self, Clock, VerifiedIdCert, VerifyError};
 
@@ -30,29 +31,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The filters of an actor certificate lookup (`GET /.p2/core/v1/idcert/actor/{fid}`).
 pub type ActorCertQuery = get_actor_id_certs::Query;
-
-/// A session's bearer token (docs/wire-contract.md §3.1). `Debug` hides it.
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Token(String);
-
-impl Token {
-    /// Wraps a token string.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
-    }
-
-    /// The token, as sent in `Authorization: Bearer`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<hidden>)")
-    }
-}
 
 /// Builds a [`Client`].
 #[derive(Debug, Clone)]
@@ -261,7 +239,7 @@ impl Client {
             .send(&route, self.request(&route, route.path).json(&body))
             .await?;
         let response: create_session::Response = answer.json()?;
-        let token = Token(response.token);
+        let token = Token::new(response.token);
         let cert = match (csr, response.id_cert.or(response.id_cert_camel)) {
             (Some(csr), Some(pem)) => Some(self.verify_issued(&pem, csr).await?),
             (Some(_), None) => {
@@ -369,7 +347,7 @@ impl Client {
             .send(route, self.request(route, route.path).json(&body))
             .await?
             .json()?;
-        Ok(Token(response.token))
+        Ok(Token::new(response.token))
     }
 
     // ---- Certificates (docs/wire-contract.md §1.1, §1.2) ----
@@ -412,7 +390,7 @@ impl Client {
         let response: rotate_session_id_cert::Response =
             self.send(&route, request).await?.json()?;
         let cert = self.verify_issued(&response.id_cert, csr).await?;
-        Ok((cert, Token(response.token)))
+        Ok((cert, Token::new(response.token)))
     }
 
     /// `POST /.p2/core/v1/key/server`: rotates the server's identity key (administrators).
@@ -1013,6 +991,5 @@ mod tests {
         assert!(Client::new("not a url").is_err());
         let client = Client::new("http://127.0.0.1:8080/").expect("valid");
         assert_eq!(client.base_url(), "http://127.0.0.1:8080");
-        assert_eq!(format!("{:?}", Token::new("secret")), "Token(<hidden>)");
     }
 }

@@ -26,13 +26,16 @@
 //! ```
 
 mod client;
+mod credentials;
 mod error;
 pub mod mls;
+mod private_file;
 mod session;
 pub mod store;
 pub mod verify;
 
-pub use client::{ActorCertQuery, Client, ClientBuilder, DEFAULT_TIMEOUT, Token};
+pub use client::{ActorCertQuery, Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use credentials::{ForeignSession, Token};
 pub use error::{ApiError, ClientError};
-pub use session::{ForeignSession, ROTATE_BEFORE_SECS, Session};
+pub use session::{ROTATE_BEFORE_SECS, Session};
 pub use verify::{Clock, VerifiedIdCert, VerifyError};

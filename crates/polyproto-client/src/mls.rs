@@ -28,6 +28,7 @@ use polyproto_types::key_package::{
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::private_file;
 use crate::verify::VerifiedIdCert;
 
 /// The default lifetime of a KeyPackage: 28 days, within the server's default limit of 90.
@@ -184,7 +185,7 @@ impl MlsKeyStore {
             .collect();
         let text = serde_json::to_string(&StoredValues { version: 1, values })
             .map_err(|e| storage_error(e.to_string()))?;
-        crate::store::write_private(path, text.as_bytes()).map_err(|e| storage_error(e.to_string()))
+        private_file::write(path, text.as_bytes()).map_err(|e| storage_error(e.to_string()))
     }
 
     /// Builds `count` KeyPackages for the session key `key` of `fid` (ciphersuite

@@ -4,9 +4,9 @@ use ed25519_dalek::SigningKey;
 use polyproto_types::key_package::KeyPackagePayload;
 use polyproto_types::names::ActorDn;
 use polyproto_types::{FederationId, IdCert, IdCsr, LocalName, SessionId};
-use serde::{Deserialize, Serialize};
 
-use crate::client::{ActorCertQuery, Client, Token};
+use crate::client::{ActorCertQuery, Client};
+use crate::credentials::{ForeignSession, Token};
 use crate::error::ClientError;
 use crate::mls::{self, ClaimedKeyPackage, KeyPackageOptions, MlsKeyStore};
 use crate::store::Profile;
@@ -14,16 +14,6 @@ use crate::verify::{VerifiedIdCert, VerifyError};
 
 /// Rotate a session's key when its ID-Cert expires within this many seconds (7 days).
 pub const ROTATE_BEFORE_SECS: u64 = 7 * 24 * 3600;
-
-/// A session at a foreign home server, from a sign-in with a challenge (polyproto core
-/// §4.1.1; docs/wire-contract.md §3.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ForeignSession {
-    /// The foreign server's base URL.
-    pub server_url: String,
-    /// The foreign session's bearer token.
-    pub token: Token,
-}
 
 /// A signed-in session of an actor at its home server.
 #[derive(Debug, Clone)]

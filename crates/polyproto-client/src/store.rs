@@ -13,7 +13,6 @@
 //! (`~/.local/share/polyproto` on Linux, `~/Library/Application Support/org.polyproto.polyproto`
 //! on macOS, `%APPDATA%\polyproto\polyproto\data` on Windows).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
@@ -22,9 +21,9 @@ use polyproto_types::{FederationId, IdCert, SessionId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::client::Token;
+use crate::credentials::{ForeignSession, Token};
 use crate::mls::{MlsError, MlsKeyStore};
-use crate::session::ForeignSession;
+use crate::private_file;
 
 /// The environment variable naming the data directory.
 pub const DATA_DIR_ENV: &str = "POLYPROTO_CLIENT_DATA_DIR";
@@ -236,7 +235,7 @@ impl Store {
             (PROFILE_FILE, json.as_bytes()),
         ] {
             let path = dir.join(file);
-            write_private(&path, bytes).map_err(|source| StoreError::Io { path, source })?;
+            private_file::write(&path, bytes).map_err(|source| StoreError::Io { path, source })?;
         }
         Ok(())
     }
@@ -286,51 +285,10 @@ fn check_name(name: &str) -> Result<(), StoreError> {
 
 /// Creates `dir` and its parents, readable by the user only.
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
+    private_file::create_dir(dir).map_err(|source| StoreError::Io {
         path: dir.to_owned(),
         source,
-    };
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
-        builder.mode(0o700);
-        builder.create(dir).map_err(io)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
-    }
-    #[cfg(not(unix))]
-    {
-        builder.create(dir).map_err(io)
-    }
-}
-
-/// Writes `bytes` to `path` atomically (a temporary file, then a rename), readable by the user
-/// only.
-///
-/// # Errors
-/// The I/O error.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)
+    })
 }
 
 #[cfg(test)]
@@ -396,7 +354,7 @@ mod tests {
         let pem = rotated
             .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
             .unwrap();
-        write_private(
+        private_file::write(
             &store.profile_dir("default").unwrap().join(KEY_FILE),
             pem.as_bytes(),
         )
@@ -407,22 +365,5 @@ mod tests {
         }
         store.remove("default").unwrap();
         assert!(store.list().unwrap().is_empty());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn files_and_directories_are_private() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("a/b");
-        create_private_dir(&dir).unwrap();
-        let file = dir.join("secret");
-        write_private(&file, b"one").unwrap();
-        write_private(&file, b"two").unwrap();
-        assert_eq!(std::fs::read(&file).unwrap(), b"two");
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&tmp.path().join("a")), 0o700);
-        assert_eq!(mode(&file), 0o600);
     }
 }

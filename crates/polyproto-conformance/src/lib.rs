@@ -5,7 +5,7 @@
 //!   every certificate seen is checked again by `openssl verify` and `pkilint` ([`pki`]), and
 //!   the outcomes are compared with a committed baseline ([`report`]), minus a skip list
 //!   ([`skip`]). The reference SDK's own client makes its calls against the same server
-//!   ([`reference_sdk`]).
+//!   ([`reference_sdk`]). Both address the servers as an [`endpoint::Endpoint`].
 //! - Against the client ([`client_replay`]): our client replays answers recorded from a real
 //!   server, including answers it must refuse.
 //!
@@ -15,6 +15,7 @@
 
 pub mod case;
 pub mod client_replay;
+pub mod endpoint;
 pub mod independent;
 pub mod matchers;
 pub mod pki;

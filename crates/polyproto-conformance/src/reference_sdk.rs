@@ -18,8 +18,8 @@ use polyproto_sdk_adapter::{SdkPrivateKey, SdkPublicKey, SdkSignature};
 use polyproto_types::IdCert;
 use polyproto_types::time::now_unix;
 
+use crate::endpoint::Endpoint;
 use crate::report::{Outcome, Status};
-use crate::runner::Endpoint;
 
 type ActorCert = IdCertActor<SdkSignature, SdkPublicKey>;
 type ServerCert = IdCertHs<SdkSignature, SdkPublicKey>;

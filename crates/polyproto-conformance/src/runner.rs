@@ -7,24 +7,16 @@ use std::time::{Duration, Instant};
 
 use polyproto_client::verify;
 use polyproto_types::time::now_unix;
-use polyproto_types::{CacheableIdCert, DomainName, IdCert};
+use polyproto_types::{CacheableIdCert, IdCert};
 use serde_json::Value;
 
 use crate::case::{Case, CertCheck, CertForm, Need, Role, Step, Target};
+use crate::endpoint::Endpoint;
 use crate::matchers::{self, Mismatch};
 use crate::pki::{Pool, Seen};
 use crate::report::{Outcome, Status};
 use crate::skip::SkipList;
 use crate::template::Scope;
-
-/// A home server the suite talks to.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// Its base URL, without a trailing slash.
-    pub url: String,
-    /// Its domain, read from its certificate.
-    pub domain: DomainName,
-}
 
 /// What a run is given.
 #[derive(Debug, Clone)]
