@@ -16,6 +16,7 @@ use polyproto::types::{ActorDN, DomainName, FederationId, LocalName, SessionId};
 use polyproto::url::Url;
 use polyproto_sdk_adapter::{SdkPrivateKey, SdkPublicKey, SdkSignature};
 use polyproto_types::IdCert;
+use polyproto_types::api::{Route, create_session, register};
 use polyproto_types::time::now_unix;
 
 use crate::endpoint::Endpoint;
@@ -179,30 +180,33 @@ async fn sign_in(
     password: &str,
 ) -> Result<String, String> {
     let body = serde_json::json!({"actor_name": name, "auth_payload": {"password": password}});
-    post(server, http, "register", &body).await?;
-    let answer = post(server, http, "session/trust", &body).await?;
+    post(server, http, &register::ROUTE, &body).await?;
+    let trust = create_session::ROUTE;
+    let answer = post(server, http, &trust, &body).await?;
     answer["token"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| format!("POST session/trust: no token in {answer}"))
+        .ok_or_else(|| format!("POST {}: no token in {answer}", trust.path))
 }
 
-/// `POST /.p2/core/v1/{path}` with a JSON body, which must answer 201 with JSON.
+/// `route` (a POST without path parameters) with a JSON body, which must answer the route's
+/// success status with JSON.
 async fn post(
     server: &Endpoint,
     http: &reqwest::Client,
-    path: &str,
+    route: &Route,
     body: &serde_json::Value,
 ) -> Result<serde_json::Value, String> {
+    let path = route.path;
     let answer = http
-        .post(format!("{}/.p2/core/v1/{path}", server.url))
+        .post(format!("{}{path}", server.url))
         .json(body)
         .send()
         .await
         .map_err(|e| format!("POST {path}: {e}"))?;
     let status = answer.status().as_u16();
     let text = answer.text().await.map_err(|e| e.to_string())?;
-    if status != 201 {
+    if status != route.success {
         return Err(format!("POST {path}: {status} {text}"));
     }
     serde_json::from_str(&text).map_err(|e| format!("POST {path}: {e}"))
