@@ -24,24 +24,49 @@ pub enum Backend {
     Postgres,
 }
 
-/// Generates, for each named `async fn name(backend: Backend)`, a test per database:
-/// `sqlite::name` and `postgres::name`.
+/// Generates two tests per named function, `sqlite::name` and `postgres::name`:
+///
+/// - `on_both_backends!(a, b)` or `on_both_backends! { backend: [a, b] }`: each
+///   `async fn a(backend: Backend)` starts the servers it needs itself (custom
+///   configurations, several servers, restarts);
+/// - `on_both_backends! { server: [c, d] }`: each `async fn c(server: &TestServer)` gets a
+///   server with the test defaults, started before and stopped after it (a PostgreSQL run is
+///   skipped, with the reason printed, when no PostgreSQL is configured).
+///
+/// Both lists may be given, `backend` first. A test that panics still drops its PostgreSQL
+/// database.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
+        $crate::on_both_backends! { backend: [$($name),*] }
+    };
+    (backend: [$($backend:ident),* $(,)?] $(,)?) => {
+        $crate::on_both_backends! { backend: [$($backend),*], server: [] }
+    };
+    (server: [$($server:ident),* $(,)?] $(,)?) => {
+        $crate::on_both_backends! { backend: [], server: [$($server),*] }
+    };
+    (backend: [$($backend:ident),* $(,)?], server: [$($server:ident),* $(,)?] $(,)?) => {
+        $crate::on_both_backends!(@module sqlite, Sqlite, [$($backend),*], [$($server),*]);
+        $crate::on_both_backends!(@module postgres, Postgres, [$($backend),*], [$($server),*]);
+    };
+    (@module $module:ident, $kind:ident, [$($backend:ident),*], [$($server:ident),*]) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::Backend::Sqlite).await;
+                async fn $backend() {
+                    super::$backend($crate::Backend::$kind).await;
                 }
             )*
-        }
-        mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::Backend::Postgres).await;
+                async fn $server() {
+                    let Some(server) = $crate::TestServer::start($crate::Backend::$kind).await
+                    else {
+                        return;
+                    };
+                    super::$server(&server).await;
+                    server.stop().await;
                 }
             )*
         }

@@ -7,14 +7,18 @@ use serde_json::json;
 use polyproto_test_support::on_both_backends;
 use polyproto_test_support::{Auth, Backend, PASSWORD, TestServer, new_key};
 
-on_both_backends!(
-    registration,
-    sign_in_with_and_without_csr,
-    refused_sign_ins_store_nothing,
-    logout_ends_token_and_certificate,
-    delete_session_needs_the_second_factor,
-    tokens_are_checked,
-);
+on_both_backends! {
+    backend: [
+        registration,
+    ],
+    server: [
+        sign_in_with_and_without_csr,
+        refused_sign_ins_store_nothing,
+        logout_ends_token_and_certificate,
+        delete_session_needs_the_second_factor,
+        tokens_are_checked,
+    ],
+}
 
 const REGISTER: &str = "/.p2/core/v1/register";
 
@@ -88,10 +92,7 @@ async fn registration(backend: Backend) {
     closed.stop().await;
 }
 
-async fn sign_in_with_and_without_csr(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn sign_in_with_and_without_csr(server: &TestServer) {
     let alice = server.register("alice").await;
     let session = server.login(&alice, "laptop").await;
     let hs = server.server_cert().await;
@@ -121,13 +122,9 @@ async fn sign_in_with_and_without_csr(backend: Backend) {
         )
         .await
         .expect_problem(403, ErrorCode::SessionPending);
-    server.stop().await;
 }
 
-async fn refused_sign_ins_store_nothing(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn refused_sign_ins_store_nothing(server: &TestServer) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     server.login(&alice, "laptop").await;
@@ -211,13 +208,9 @@ async fn refused_sign_ins_store_nothing(backend: Backend) {
     assert!(server.actor_certs(&bob, "").await.is_empty());
     // A session ID another actor uses is free for this one.
     server.login(&bob, "laptop").await;
-    server.stop().await;
 }
 
-async fn logout_ends_token_and_certificate(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn logout_ends_token_and_certificate(server: &TestServer) {
     let alice = server.register("alice").await;
     let session = server.login(&alice, "phone").await;
     let serial = session.cert.serial().to_string();
@@ -242,13 +235,9 @@ async fn logout_ends_token_and_certificate(backend: Backend) {
     assert!(history[0].id_cert_pem == session.cert.to_pem());
     let renewed = server.login(&alice, "phone").await;
     assert_ne!(renewed.cert.serial().to_string(), serial);
-    server.stop().await;
 }
 
-async fn delete_session_needs_the_second_factor(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn delete_session_needs_the_second_factor(server: &TestServer) {
     let alice = server.register("alice").await;
     let laptop = server.login(&alice, "laptop").await;
     let phone = server.login(&alice, "phone").await;
@@ -292,13 +281,9 @@ async fn delete_session_needs_the_second_factor(backend: Backend) {
     let left = server.actor_certs(&alice, "").await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id_cert_pem, laptop.cert.to_pem());
-    server.stop().await;
 }
 
-async fn tokens_are_checked(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn tokens_are_checked(server: &TestServer) {
     let revoke = || server.request(Method::PUT, "/.p2/core/v1/session/revoke");
     server
         .send(revoke())
@@ -312,5 +297,4 @@ async fn tokens_are_checked(backend: Backend) {
         .send(revoke().header("authorization", "Basic abc"))
         .await
         .expect_problem(401, ErrorCode::Unauthorized);
-    server.stop().await;
 }

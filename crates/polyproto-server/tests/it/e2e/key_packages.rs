@@ -22,14 +22,18 @@ use tls_codec::Deserialize as _;
 use polyproto_test_support::on_both_backends;
 use polyproto_test_support::{Auth, Backend, Session, TestServer, new_key};
 
-on_both_backends!(
-    claims_hand_out_each_package_once_then_the_last_resort,
-    an_openmls_client_joins_with_what_it_claims,
-    concurrent_claims_never_share_a_package,
-    concurrent_claims_across_two_server_processes,
-    bad_uploads_store_nothing,
-    rotation_and_logout_remove_the_sessions_packages,
-);
+on_both_backends! {
+    backend: [
+        rotation_and_logout_remove_the_sessions_packages,
+    ],
+    server: [
+        claims_hand_out_each_package_once_then_the_last_resort,
+        an_openmls_client_joins_with_what_it_claims,
+        concurrent_claims_never_share_a_package,
+        concurrent_claims_across_two_server_processes,
+        bad_uploads_store_nothing,
+    ],
+}
 
 const S2: &str = "/.p2/core/v1/keypackage/@me";
 const S3: &str = "/.p2/core/v1/keypackage_lr";
@@ -58,10 +62,7 @@ async fn claim(server: &TestServer, by: &Session, user: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-async fn claims_hand_out_each_package_once_then_the_last_resort(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn claims_hand_out_each_package_once_then_the_last_resort(server: &TestServer) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let laptop = server.login(&alice, "laptop").await;
@@ -87,16 +88,16 @@ async fn claims_hand_out_each_package_once_then_the_last_resort(backend: Backend
     answer.expect(204);
 
     assert_eq!(
-        claim(&server, &bob_session, "alice@localhost").await,
+        claim(server, &bob_session, "alice@localhost").await,
         [first]
     );
     assert_eq!(
-        claim(&server, &bob_session, "alice@localhost").await,
+        claim(server, &bob_session, "alice@localhost").await,
         [second]
     );
     for _ in 0..3 {
         assert_eq!(
-            claim(&server, &bob_session, "alice@localhost").await,
+            claim(server, &bob_session, "alice@localhost").await,
             std::slice::from_ref(&last_resort)
         );
     }
@@ -122,7 +123,7 @@ async fn claims_hand_out_each_package_once_then_the_last_resort(backend: Backend
         .unwrap()
         .unwrap()
         .id;
-    let both = claim(&server, &bob_session, &id.to_string()).await;
+    let both = claim(server, &bob_session, &id.to_string()).await;
     assert_eq!(both, [last_resort.clone(), phone_package]);
     // The MLS route, with a ciphersuite filter.
     let mls = |suites: &str| {
@@ -164,7 +165,6 @@ async fn claims_hand_out_each_package_once_then_the_last_resort(backend: Backend
         .json(Method::PUT, S3, &json!(b64(&normal)), laptop.bearer())
         .await;
     problem.expect_problem(400, ErrorCode::InvalidKeyPackage);
-    server.stop().await;
 }
 
 /// Decodes a claimed package and checks it as the adding client does.
@@ -214,10 +214,7 @@ fn add_and_join(package: &KeyPackage, alice_provider: &OpenMlsRustCrypto) -> boo
     .unwrap_or(false)
 }
 
-async fn an_openmls_client_joins_with_what_it_claims(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn an_openmls_client_joins_with_what_it_claims(server: &TestServer) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let laptop = server.login(&alice, "laptop").await;
@@ -238,7 +235,7 @@ async fn an_openmls_client_joins_with_what_it_claims(backend: Backend) {
         .await
         .expect(201);
 
-    let claimed = claim(&server, &bob_session, "alice@localhost").await;
+    let claimed = claim(server, &bob_session, "alice@localhost").await;
     assert_eq!(claimed, [normal]);
     let claimed = key_package(&claimed[0]);
     assert!(
@@ -250,14 +247,13 @@ async fn an_openmls_client_joins_with_what_it_claims(backend: Backend) {
         "a normal package cannot be joined twice"
     );
 
-    let claimed = claim(&server, &bob_session, "alice@localhost").await;
+    let claimed = claim(server, &bob_session, "alice@localhost").await;
     assert_eq!(claimed, [last_resort]);
     let claimed = key_package(&claimed[0]);
     assert!(
         add_and_join(&claimed, &provider) && add_and_join(&claimed, &provider),
         "a last-resort package joins again"
     );
-    server.stop().await;
 }
 
 /// Uploads 50 normal packages for a new session of alice and returns them with a claimer.
@@ -307,20 +303,13 @@ async fn claim_concurrently(urls: &[String], claimer: &Arc<Session>, expected: &
     assert_eq!(&seen, expected, "all 50 were handed out");
 }
 
-async fn concurrent_claims_never_share_a_package(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
-    let (packages, claimer) = fifty_packages(&server).await;
+async fn concurrent_claims_never_share_a_package(server: &TestServer) {
+    let (packages, claimer) = fifty_packages(server).await;
     claim_concurrently(std::slice::from_ref(&server.url), &claimer, &packages).await;
-    server.stop().await;
 }
 
-async fn concurrent_claims_across_two_server_processes(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
-    let (packages, claimer) = fifty_packages(&server).await;
+async fn concurrent_claims_across_two_server_processes(server: &TestServer) {
+    let (packages, claimer) = fifty_packages(server).await;
     let second = server.spawn_process(env!("CARGO_BIN_EXE_polyproto-server"));
     claim_concurrently(
         &[server.url.clone(), second.url.clone()],
@@ -329,13 +318,9 @@ async fn concurrent_claims_across_two_server_processes(backend: Backend) {
     )
     .await;
     drop(second);
-    server.stop().await;
 }
 
-async fn bad_uploads_store_nothing(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn bad_uploads_store_nothing(server: &TestServer) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let laptop = server.login(&alice, "laptop").await;
@@ -408,7 +393,7 @@ async fn bad_uploads_store_nothing(backend: Backend) {
         .expect_problem(413, ErrorCode::PayloadTooLarge);
     // Nothing was stored: the next claim finds no package.
     assert!(
-        claim(&server, &bob_session, "alice@localhost")
+        claim(server, &bob_session, "alice@localhost")
             .await
             .is_empty()
     );
@@ -417,7 +402,6 @@ async fn bad_uploads_store_nothing(backend: Backend) {
         .json(Method::POST, S2, &json!([b64(&good)]), Auth::None)
         .await
         .expect_problem(401, ErrorCode::Unauthorized);
-    server.stop().await;
 }
 
 async fn rotation_and_logout_remove_the_sessions_packages(backend: Backend) {

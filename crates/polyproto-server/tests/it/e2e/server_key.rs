@@ -9,10 +9,14 @@ use reqwest::Method;
 use polyproto_test_support::on_both_backends;
 use polyproto_test_support::{Auth, Backend, TestServer};
 
-on_both_backends!(
-    only_admins_with_the_second_factor_rotate,
-    rotation_answers_in_both_forms
-);
+on_both_backends! {
+    backend: [
+        only_admins_with_the_second_factor_rotate,
+    ],
+    server: [
+        rotation_answers_in_both_forms,
+    ],
+}
 
 async fn only_admins_with_the_second_factor_rotate(backend: Backend) {
     let Some(server) = TestServer::start_with(backend, |c| {
@@ -63,10 +67,7 @@ async fn only_admins_with_the_second_factor_rotate(backend: Backend) {
     server.stop().await;
 }
 
-async fn rotation_answers_in_both_forms(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn rotation_answers_in_both_forms(server: &TestServer) {
     let alice = server.register("alice").await;
     server.grant_admin(&alice).await;
     let session = server.login(&alice, "a").await;
@@ -122,5 +123,4 @@ async fn rotation_answers_in_both_forms(backend: Backend) {
     entries[0]
         .verify(first_hs.public_key())
         .expect("signed by the issuing key");
-    server.stop().await;
 }

@@ -24,14 +24,18 @@ use polyproto::url::Url;
 use self::adapter::{Ed25519Key, Ed25519Public, Ed25519Sig};
 use polyproto_test_support::{Backend, PASSWORD, TestServer};
 
-polyproto_test_support::on_both_backends!(
-    initial_and_follow_up_certificates,
-    server_certificate_with_and_without_timestamp,
-    actor_certificates_with_and_without_session_id,
-    server_key_rotation,
-    session_deletion,
-    well_known,
-);
+polyproto_test_support::on_both_backends! {
+    backend: [
+        well_known,
+    ],
+    server: [
+        initial_and_follow_up_certificates,
+        server_certificate_with_and_without_timestamp,
+        actor_certificates_with_and_without_session_id,
+        server_key_rotation,
+        session_deletion,
+    ],
+}
 
 type RefSession = Session<Ed25519Sig, Ed25519Key>;
 type ActorCert = IdCertActor<Ed25519Sig, Ed25519Public>;
@@ -264,13 +268,10 @@ fn pem(cert: &ActorCert) -> String {
     cert.clone().try_to_pem(LineEnding::LF).expect("PEM")
 }
 
-async fn initial_and_follow_up_certificates(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn initial_and_follow_up_certificates(server: &TestServer) {
     let alice = server.register("alice").await;
-    let desk = Signed::new(&server, &alice, "desk").await;
-    let hs_key = server_key(&server).await;
+    let desk = Signed::new(server, &alice, "desk").await;
+    let hs_key = server_key(server).await;
     validate(&desk.cert, &hs_key);
 
     // The one-time allowance is spent: without the second factor the SDK is refused.
@@ -295,26 +296,22 @@ async fn initial_and_follow_up_certificates(backend: Backend) {
     validate(&third, &hs_key);
 
     // The server lists the newest one as the session's current certificate.
-    let current = actor_certs(&server, desk.fid(), None, None).await;
+    let current = actor_certs(server, desk.fid(), None, None).await;
     assert_eq!(current.len(), 1);
     assert_eq!(check_entry(&current[0], &hs_key), third);
     assert_eq!(current[0].cert, pem(&third));
-    let history = actor_certs(&server, desk.fid(), Some(0), Some(desk.session_id())).await;
+    let history = actor_certs(server, desk.fid(), Some(0), Some(desk.session_id())).await;
     // The contract fixes no order (and same-second certificates tie on notBefore).
     let (live, ended) = split_history(&history, &hs_key);
     assert_eq!(live, [third]);
     assert_eq!(ended.len(), 2);
     assert!(ended.contains(&desk.cert) && ended.contains(&second));
-    server.stop().await;
 }
 
-async fn server_certificate_with_and_without_timestamp(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
-    let hs_key = server_key(&server).await;
-    let (plain, cert) = server_cert(&server, None).await;
-    let (stamped, cert_then) = server_cert(&server, Some(now())).await;
+async fn server_certificate_with_and_without_timestamp(server: &TestServer) {
+    let hs_key = server_key(server).await;
+    let (plain, cert) = server_cert(server, None).await;
+    let (stamped, cert_then) = server_cert(server, Some(now())).await;
     assert_eq!(cert, cert_then);
     assert_eq!(plain.cert, stamped.cert);
     assert_eq!(plain.invalidated_at, None);
@@ -333,23 +330,19 @@ async fn server_certificate_with_and_without_timestamp(backend: Backend) {
             .is_err()
     );
     // Before the server existed there was no certificate.
-    let (http, url) = client(&server);
+    let (http, url) = client(server);
     assert_eq!(refused(http.get_server_id_cert(Some(1), &url).await), 404);
-    server.stop().await;
 }
 
-async fn actor_certificates_with_and_without_session_id(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn actor_certificates_with_and_without_session_id(server: &TestServer) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
-    let desk = Signed::new(&server, &alice, "desk").await;
-    let phone = Signed::new(&server, &alice, "phone").await;
-    let bobs = Signed::new(&server, &bob, "desk").await;
-    let hs_key = server_key(&server).await;
+    let desk = Signed::new(server, &alice, "desk").await;
+    let phone = Signed::new(server, &alice, "phone").await;
+    let bobs = Signed::new(server, &bob, "desk").await;
+    let hs_key = server_key(server).await;
 
-    let all = actor_certs(&server, desk.fid(), None, None).await;
+    let all = actor_certs(server, desk.fid(), None, None).await;
     let mut certs: Vec<ActorCert> = all
         .iter()
         .map(|entry| check_entry(entry, &hs_key))
@@ -358,22 +351,22 @@ async fn actor_certificates_with_and_without_session_id(backend: Backend) {
     certs.sort_by_key(|cert| cert.id_cert_tbs.subject.session_id.to_string());
     assert_eq!(certs, [desk.cert.clone(), phone.cert.clone()]);
 
-    let only_phone = actor_certs(&server, desk.fid(), None, Some(phone.session_id())).await;
+    let only_phone = actor_certs(server, desk.fid(), None, Some(phone.session_id())).await;
     assert_eq!(only_phone.len(), 1);
     assert_eq!(check_entry(&only_phone[0], &hs_key), phone.cert);
-    let bobs_list = actor_certs(&server, bobs.fid(), None, Some(bobs.session_id())).await;
+    let bobs_list = actor_certs(server, bobs.fid(), None, Some(bobs.session_id())).await;
     assert_eq!(bobs_list.len(), 1);
     assert_eq!(check_entry(&bobs_list[0], &hs_key), bobs.cert);
     let nowhere = SessionId::new_validated("nowhere").expect("session id");
     assert!(
-        actor_certs(&server, desk.fid(), None, Some(&nowhere))
+        actor_certs(server, desk.fid(), None, Some(&nowhere))
             .await
             .is_empty()
     );
 
     // An invalidated certificate's cache signature covers `invalidatedAt`, and the SDK checks it.
     let newer = phone.follow_up(PASSWORD).await.expect("follow-up");
-    let history = actor_certs(&server, desk.fid(), Some(0), Some(phone.session_id())).await;
+    let history = actor_certs(server, desk.fid(), Some(0), Some(phone.session_id())).await;
     assert_eq!(
         split_history(&history, &hs_key),
         (vec![newer], vec![phone.cert.clone()])
@@ -390,20 +383,16 @@ async fn actor_certificates_with_and_without_session_id(backend: Backend) {
             .verify::<Ed25519Sig, Ed25519Public>(&hs_key)
             .is_err()
     );
-    server.stop().await;
 }
 
-async fn server_key_rotation(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn server_key_rotation(server: &TestServer) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     server.grant_admin(&alice).await;
-    let admin = Signed::new(&server, &alice, "desk").await;
-    let other = Signed::new(&server, &bob, "desk").await;
-    let old_key = server_key(&server).await;
-    let (_, old_cert) = server_cert(&server, None).await;
+    let admin = Signed::new(server, &alice, "desk").await;
+    let other = Signed::new(server, &bob, "desk").await;
+    let old_key = server_key(server).await;
+    let (_, old_cert) = server_cert(server, None).await;
 
     assert_eq!(
         refused(other.session.rotate_server_identity_key(PASSWORD).await),
@@ -419,7 +408,7 @@ async fn server_key_rotation(backend: Backend) {
         403
     );
     assert_eq!(
-        server_key(&server).await,
+        server_key(server).await,
         old_key,
         "refused rotations change nothing"
     );
@@ -437,11 +426,11 @@ async fn server_key_rotation(backend: Backend) {
         .expect("self-signed and valid");
     let new_key = new_cert.id_cert_tbs.subject_public_key.clone();
     assert_ne!(new_key, old_key);
-    assert_eq!(server_cert(&server, None).await.1, new_cert);
-    assert_eq!(server_key(&server).await, new_key);
+    assert_eq!(server_cert(server, None).await.1, new_cert);
+    assert_eq!(server_key(server).await, new_key);
 
     // The old certificate, asked for by time, is invalidated and signed by the old key.
-    let (old_entry, old_again) = server_cert(&server, Some(before)).await;
+    let (old_entry, old_again) = server_cert(server, Some(before)).await;
     assert_eq!(old_again, old_cert);
     assert!(
         old_entry
@@ -451,7 +440,7 @@ async fn server_key_rotation(backend: Backend) {
 
     // Certificates issued before stay valid under the key that issued them, with cache
     // information signed by that key; new ones are under the new key.
-    let listed = actor_certs(&server, admin.fid(), None, None).await;
+    let listed = actor_certs(server, admin.fid(), None, None).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(check_entry(&listed[0], &old_key), admin.cert);
     assert!(
@@ -464,20 +453,16 @@ async fn server_key_rotation(backend: Backend) {
         .await
         .expect("the admin's token survives the rotation");
     validate(&renewed, &new_key);
-    let phone = Signed::new(&server, &alice, "phone").await;
+    let phone = Signed::new(server, &alice, "phone").await;
     validate(&phone.cert, &new_key);
     assert!(phone.cert.full_validate(now(), &old_key).is_err());
-    server.stop().await;
 }
 
-async fn session_deletion(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
+async fn session_deletion(server: &TestServer) {
     let alice = server.register("alice").await;
-    let desk = Signed::new(&server, &alice, "desk").await;
-    let phone = Signed::new(&server, &alice, "phone").await;
-    let hs_key = server_key(&server).await;
+    let desk = Signed::new(server, &alice, "desk").await;
+    let phone = Signed::new(server, &alice, "phone").await;
+    let hs_key = server_key(server).await;
 
     assert_eq!(
         refused(
@@ -488,7 +473,7 @@ async fn session_deletion(backend: Backend) {
         403
     );
     assert_eq!(
-        actor_certs(&server, desk.fid(), None, None).await.len(),
+        actor_certs(server, desk.fid(), None, None).await.len(),
         2,
         "a refusal changes nothing"
     );
@@ -499,11 +484,11 @@ async fn session_deletion(backend: Backend) {
 
     // The deleted session's certificate is invalidated and its token has ended.
     assert!(
-        actor_certs(&server, desk.fid(), None, Some(phone.session_id()))
+        actor_certs(server, desk.fid(), None, Some(phone.session_id()))
             .await
             .is_empty()
     );
-    let history = actor_certs(&server, desk.fid(), Some(0), Some(phone.session_id())).await;
+    let history = actor_certs(server, desk.fid(), Some(0), Some(phone.session_id())).await;
     assert_eq!(history.len(), 1);
     assert!(history[0].invalidated_at.is_some());
     assert_eq!(check_entry(&history[0], &hs_key), phone.cert);
@@ -529,16 +514,11 @@ async fn session_deletion(backend: Backend) {
         .await
         .expect("DELETE own session");
     assert_eq!(refused(desk.follow_up(PASSWORD).await), 401);
-    assert!(
-        actor_certs(&server, desk.fid(), None, None)
-            .await
-            .is_empty()
-    );
+    assert!(actor_certs(server, desk.fid(), None, None).await.is_empty());
 
     // The session ID is free again.
-    let phone_again = Signed::new(&server, &alice, "phone").await;
+    let phone_again = Signed::new(server, &alice, "phone").await;
     validate(&phone_again.cert, &hs_key);
-    server.stop().await;
 }
 
 async fn well_known(backend: Backend) {
