@@ -114,6 +114,7 @@ impl Server {
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(http::query_config())
                 .app_data(http::path_config())
+                .wrap(from_fn(http::encoding::refuse_encoded_bodies))
                 .wrap(from_fn(http::observe::observe))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
