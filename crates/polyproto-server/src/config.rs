@@ -78,9 +78,12 @@ pub struct AccountSettings {
     /// How long a session opened without a CSR may wait for its first ID-Cert, in seconds.
     /// Default 600.
     pub pending_session_ttl_secs: u64,
-    /// How many password hashes may run at once (argon2 is deliberately expensive).
-    /// Default: the number of CPUs.
+    /// How many password hashes may run at once (argon2 is deliberately expensive): the
+    /// number of threads that run them. Default: half the CPUs, at least one.
     pub max_concurrent_password_hashes: Option<usize>,
+    /// How many password checks may wait for a hashing thread; past this, sign-ins and
+    /// sensitive actions are answered 503 with `Retry-After`. Default 64.
+    pub password_hash_queue: usize,
 }
 
 /// Request limits.
@@ -197,6 +200,7 @@ impl Default for AccountSettings {
             rotation_requires_sensitive_solution: true,
             pending_session_ttl_secs: 600,
             max_concurrent_password_hashes: None,
+            password_hash_queue: 64,
         }
     }
 }
@@ -373,6 +377,12 @@ impl Config {
         if self.accounts.max_concurrent_password_hashes == Some(0) {
             return invalid(
                 "accounts.max_concurrent_password_hashes",
+                "must be at least 1".to_owned(),
+            );
+        }
+        if self.accounts.password_hash_queue == 0 {
+            return invalid(
+                "accounts.password_hash_queue",
                 "must be at least 1".to_owned(),
             );
         }

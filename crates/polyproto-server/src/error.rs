@@ -5,6 +5,7 @@
 use std::fmt;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use polyproto_types::api::PROBLEM_JSON;
 use polyproto_types::api::error::{ErrorCode, InvalidItem, Problem};
@@ -16,6 +17,7 @@ pub struct Error {
     code: ErrorCode,
     detail: String,
     invalid: Option<Vec<InvalidItem>>,
+    retry_after: Option<u64>,
 }
 
 /// The result type of services and handlers.
@@ -28,7 +30,16 @@ impl Error {
             code,
             detail: detail.into(),
             invalid: None,
+            retry_after: None,
         }
+    }
+
+    /// Tells the client to retry after `secs` seconds (`Retry-After`, RFC 9110 §10.2.3), as
+    /// every 429 and 503 does (docs/wire-contract.md §6).
+    #[must_use]
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// Adds the list of refused items (docs/wire-contract.md §5.1).
@@ -78,6 +89,7 @@ impl From<DbErr> for Error {
                     ErrorCode::StorageUnavailable,
                     "the database is unavailable; retry later",
                 )
+                .with_retry_after(1)
             }
             other => Self::internal("database", other),
         }
@@ -91,8 +103,10 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let body = serde_json::to_string(&self.to_problem()).unwrap_or_default();
-        HttpResponse::build(self.status_code())
-            .content_type(PROBLEM_JSON)
-            .body(body)
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(secs) = self.retry_after {
+            response.insert_header((RETRY_AFTER, secs.to_string()));
+        }
+        response.content_type(PROBLEM_JSON).body(body)
     }
 }

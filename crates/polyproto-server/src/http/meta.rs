@@ -22,7 +22,8 @@ pub(crate) async fn health(services: web::Data<Services>) -> Result<Reply> {
         return Err(Error::new(
             ErrorCode::StorageUnavailable,
             "the database does not answer",
-        ));
+        )
+        .with_retry_after(1));
     }
     Reply::json(&health::Response {
         status: "ok".to_owned(),

@@ -109,8 +109,19 @@ impl Accounts {
     /// the same error after the same work (docs/wire-contract.md §1.3).
     ///
     /// # Errors
-    /// `InvalidCredentials`.
+    /// `InvalidCredentials` (a password longer than registration accepts is refused without
+    /// hashing it), `Overloaded` (503) when too many password checks wait.
     pub async fn check_credentials(&self, name: &str, password: String) -> Result<Actor> {
+        let refused = || {
+            Error::new(
+                ErrorCode::InvalidCredentials,
+                "unknown actor or wrong password",
+            )
+        };
+        // No password this long was ever accepted: refused without hashing it.
+        if password.len() > MAX_PASSWORD_LEN {
+            return Err(refused());
+        }
         let row = match LocalName::new(name) {
             Ok(local) => self.find(&local).await?,
             Err(_) => None,
@@ -119,10 +130,7 @@ impl Accounts {
         let hash = row.as_ref().map(|r| r.password_hash.clone());
         match (row, self.passwords.verify(password, hash).await?) {
             (Some(row), true) => self.actor(row),
-            _ => Err(Error::new(
-                ErrorCode::InvalidCredentials,
-                "unknown actor or wrong password",
-            )),
+            _ => Err(refused()),
         }
     }
 
@@ -131,7 +139,8 @@ impl Accounts {
     ///
     /// # Errors
     /// `SensitiveSolutionRequired` (401) when missing, `SensitiveSolutionInvalid` (403) when
-    /// wrong.
+    /// wrong (a solution longer than any password is refused without hashing it),
+    /// `Overloaded` (503) when too many password checks wait.
     pub async fn check_sensitive(&self, actor_id: i64, solution: Option<String>) -> Result<()> {
         let Some(solution) = solution else {
             return Err(Error::new(
@@ -141,7 +150,7 @@ impl Accounts {
         };
         let row = actor::Entity::find_by_id(actor_id).one(&self.db).await?;
         let hash = row.map(|r| r.password_hash);
-        if self.passwords.verify(solution, hash).await? {
+        if solution.len() <= MAX_PASSWORD_LEN && self.passwords.verify(solution, hash).await? {
             Ok(())
         } else {
             Err(Error::new(

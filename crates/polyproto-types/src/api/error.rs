@@ -125,6 +125,9 @@ error_codes! {
     FederationBadGateway = "P2CORE_FEDERATION_BAD_GATEWAY", 502, "Bad answer from another home server";
     /// The storage is unavailable.
     StorageUnavailable = "P2CORE_STORAGE_UNAVAILABLE", 503, "Storage unavailable";
+    /// The server has no capacity for this work now (for example, every password-hashing
+    /// thread is busy and the queue is full); retry after `Retry-After` seconds.
+    Overloaded = "P2CORE_OVERLOADED", 503, "Server busy";
     /// Another home server could not be reached.
     FederationUnavailable = "P2CORE_FEDERATION_UNAVAILABLE", 503, "Another home server is unavailable";
     /// Another home server did not answer in time.
