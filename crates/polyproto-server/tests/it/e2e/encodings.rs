@@ -18,7 +18,14 @@ const REGISTER: &str = "/.p2/core/v1/register";
 
 async fn encoded_bodies_are_refused_unread(server: &TestServer) {
     let body = json!({"actor_name": "alice", "auth_payload": {"password": PASSWORD}}).to_string();
-    for encoding in ["gzip", "br", "zstd", "deflate", "gzip, identity", "x-unknown"] {
+    for encoding in [
+        "gzip",
+        "br",
+        "zstd",
+        "deflate",
+        "gzip, identity",
+        "x-unknown",
+    ] {
         let request = server
             .request(Method::POST, REGISTER)
             .header("Content-Type", "application/json")
