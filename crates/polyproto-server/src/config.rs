@@ -92,6 +92,19 @@ pub struct AccountSettings {
 pub struct Limits {
     /// The largest request body, in bytes (answered with 413 beyond). Default 262144.
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a request's head (request line and headers); past it
+    /// the connection is closed. Default 5.
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take as a whole, its body included: a client trickling its body
+    /// is answered 408 and disconnected. Default 30.
+    pub request_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open. Default 5.
+    pub keep_alive_secs: u64,
+    /// Connections one worker serves at once; further ones wait in the listen backlog.
+    /// Default 1024.
+    pub max_connections_per_worker: usize,
+    /// Seconds a stopping server gives requests in flight. Default 10.
+    pub shutdown_timeout_secs: u64,
 }
 
 /// MLS KeyPackage policy and limits (docs/wire-contract.md §5.1).
@@ -209,6 +222,11 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 256 * 1024,
+            header_timeout_secs: 5,
+            request_timeout_secs: 30,
+            keep_alive_secs: 5,
+            max_connections_per_worker: 1024,
+            shutdown_timeout_secs: 10,
         }
     }
 }
@@ -373,6 +391,22 @@ impl Config {
         }
         if self.limits.max_body_bytes < 1024 {
             return invalid("limits.max_body_bytes", "must be at least 1024".to_owned());
+        }
+        let limits = &self.limits;
+        for (name, value) in [
+            ("limits.header_timeout_secs", limits.header_timeout_secs),
+            ("limits.request_timeout_secs", limits.request_timeout_secs),
+            ("limits.keep_alive_secs", limits.keep_alive_secs),
+        ] {
+            if value == 0 {
+                return invalid(name, "must be at least 1".to_owned());
+            }
+        }
+        if limits.max_connections_per_worker == 0 {
+            return invalid(
+                "limits.max_connections_per_worker",
+                "must be at least 1".to_owned(),
+            );
         }
         if self.accounts.max_concurrent_password_hashes == Some(0) {
             return invalid(

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::header::{CONNECTION, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 use polyproto_types::api::PROBLEM_JSON;
 use polyproto_types::api::error::{ErrorCode, InvalidItem, Problem};
@@ -106,6 +106,10 @@ impl ResponseError for Error {
         let mut response = HttpResponse::build(self.status_code());
         if let Some(secs) = self.retry_after {
             response.insert_header((RETRY_AFTER, secs.to_string()));
+        }
+        if self.code == ErrorCode::RequestTimeout {
+            // The rest of the request may still be arriving: the connection cannot be reused.
+            response.insert_header((CONNECTION, "close"));
         }
         response.content_type(PROBLEM_JSON).body(body)
     }

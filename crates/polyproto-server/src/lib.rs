@@ -15,6 +15,7 @@ pub mod storage;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
@@ -108,6 +109,7 @@ impl Server {
             .map_err(|e| StartError::Identity(e.to_string()))?;
         let data = web::Data::new(services.clone());
         let max_body = config.limits.max_body_bytes;
+        let limits = config.limits.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -115,12 +117,16 @@ impl Server {
                 .app_data(http::query_config())
                 .app_data(http::path_config())
                 .wrap(from_fn(http::encoding::refuse_encoded_bodies))
+                .wrap(from_fn(http::deadline::deadline))
                 .wrap(from_fn(http::observe::observe))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })
         .disable_signals()
-        .shutdown_timeout(10);
+        .client_request_timeout(Duration::from_secs(limits.header_timeout_secs))
+        .keep_alive(Duration::from_secs(limits.keep_alive_secs))
+        .max_connections(limits.max_connections_per_worker)
+        .shutdown_timeout(limits.shutdown_timeout_secs);
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod certs;
+pub(crate) mod deadline;
 pub(crate) mod encoding;
 mod extract;
 mod federation;

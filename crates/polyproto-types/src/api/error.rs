@@ -105,6 +105,8 @@ error_codes! {
     CertificateNotFound = "P2CORE_CERTIFICATE_NOT_FOUND", 404, "Certificate not found";
     /// The route exists, but not for this method.
     MethodNotAllowed = "P2CORE_METHOD_NOT_ALLOWED", 405, "Method not allowed";
+    /// The request was not complete within the server's deadline (`limits.request_timeout_secs`).
+    RequestTimeout = "P2CORE_REQUEST_TIMEOUT", 408, "Request timeout";
     /// The federation ID is taken.
     FederationIdTaken = "P2CORE_FEDERATION_ID_TAKEN", 409, "Federation ID taken";
     /// The resource changed concurrently (for example, two rotations of one session); retry.

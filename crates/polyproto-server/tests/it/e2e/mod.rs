@@ -8,6 +8,7 @@
 mod accounts;
 mod cert_cache;
 mod certs;
+mod deadlines;
 mod encodings;
 mod federation;
 mod harness;
