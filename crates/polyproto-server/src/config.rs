@@ -58,9 +58,12 @@ pub struct CertSettings {
     /// Length of the cache window in cacheable ID-Certs, in seconds (spec §6.4 recommends 1 to
     /// 12 hours; 1 s to 12 h accepted). Default 3600.
     pub cache_window_secs: u64,
-    /// Certificate lookup answers each server process keeps in memory (0 turns the lookup
-    /// cache off). An entry is one answer, about 1–3 KB. Default 20000.
+    /// Certificate lookup answers each server process keeps in memory at most (0 turns the
+    /// lookup cache off). An entry is one answer: a few KB, more for an actor with many
+    /// certificates, which `lookup_cache_mib` bounds. Default 20000.
     pub lookup_cache_entries: usize,
+    /// What the lookup cache may hold, in MiB (answers and keys). Default 64.
+    pub lookup_cache_mib: usize,
 }
 
 /// Account and session settings.
@@ -201,6 +204,7 @@ impl Default for CertSettings {
             server_lifetime_days: 365,
             cache_window_secs: 3600,
             lookup_cache_entries: 20_000,
+            lookup_cache_mib: 64,
         }
     }
 }

@@ -11,6 +11,9 @@ use polyproto_types::api::PROBLEM_JSON;
 use polyproto_types::api::error::{ErrorCode, InvalidItem, Problem};
 use sea_orm::DbErr;
 
+/// The most refused items a problem body lists, so that its size stays bounded.
+pub const MAX_LISTED_INVALID: usize = 64;
+
 /// An error answered to the client. Services return it; handlers pass it on.
 #[derive(Debug)]
 pub struct Error {
@@ -42,9 +45,15 @@ impl Error {
         self
     }
 
-    /// Adds the list of refused items (docs/wire-contract.md §5.1).
+    /// Adds the list of refused items (docs/wire-contract.md §5.1), at most
+    /// [`MAX_LISTED_INVALID`] of them: the detail says when more were refused.
     #[must_use]
-    pub fn with_invalid(mut self, invalid: Vec<InvalidItem>) -> Self {
+    pub fn with_invalid(mut self, mut invalid: Vec<InvalidItem>) -> Self {
+        if invalid.len() > MAX_LISTED_INVALID {
+            invalid.truncate(MAX_LISTED_INVALID);
+            self.detail
+                .push_str(&format!(" (the first {MAX_LISTED_INVALID} are listed)"));
+        }
         self.invalid = Some(invalid);
         self
     }

@@ -9,9 +9,10 @@
 //! - the present is before its `fresh_until`: half the signed cache window has not passed
 //!   (so clients always get a window that still runs), and no certificate in it has expired.
 //!
-//! Memory is bounded by a number of entries, kept in two generations: new entries go to the
-//! young one; when it holds half the capacity it becomes the old one and the previous old one
-//! is dropped; a hit in the old generation moves the entry back to the young one.
+//! Memory is bounded by a number of entries and by their bytes (the answer and its key), kept
+//! in two generations: new entries go to the young one; when it holds half of either bound it
+//! becomes the old one and the previous old one is dropped; a hit in the old generation moves
+//! the entry back to the young one. An answer larger than half the byte budget is not kept.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -30,20 +31,16 @@ pub(super) enum Lookup {
     Server,
     /// S5, `GET /p2core/key/server`.
     ServerSeed,
-    /// `GET /.p2/core/v1/idcert/actor/{user}` with its filters.
+    /// `GET /.p2/core/v1/idcert/actor/{user}` without a range (ranges are not cached).
     Actor {
-        /// The path segment as requested (federation ID or actor ID).
+        /// The path segment: a federation ID lowercased, or an actor ID.
         user: String,
-        /// `notBefore`.
-        not_before: Option<u64>,
-        /// `notAfter`.
-        not_after: Option<u64>,
         /// `sessionId`.
         session_id: Option<String>,
     },
     /// S6, `GET /p2core/key/user/{user}`.
     ActorSeed {
-        /// The path segment as requested.
+        /// The path segment: a federation ID lowercased, or an actor ID.
         user: String,
     },
 }
@@ -65,6 +62,8 @@ pub struct CacheStats {
     pub misses: u64,
     /// Entries held now.
     pub entries: usize,
+    /// What the entries weigh now, in bytes (answers and keys).
+    pub bytes: usize,
 }
 
 struct Entry {
@@ -73,26 +72,43 @@ struct Entry {
     body: Bytes,
 }
 
+/// What an entry weighs: its answer, its key's text and a fixed overhead for the map node.
+fn weight(lookup: &Lookup, entry: &Entry) -> usize {
+    let key = match lookup {
+        Lookup::Server | Lookup::ServerSeed => 0,
+        Lookup::Actor {
+            user, session_id, ..
+        } => user.len() + session_id.as_ref().map_or(0, String::len),
+        Lookup::ActorSeed { user } => user.len(),
+    };
+    entry.body.len() + key + 128
+}
+
 #[derive(Default)]
 struct Generations {
     young: BTreeMap<Lookup, Entry>,
+    young_bytes: usize,
     old: BTreeMap<Lookup, Entry>,
+    old_bytes: usize,
 }
 
 /// The cache, shared by every worker of one server process.
 pub(super) struct LookupCache {
     /// Entries at most; 0 turns the cache off.
     capacity: usize,
+    /// Bytes at most.
+    budget: usize,
     generations: Mutex<Generations>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl LookupCache {
-    /// A cache of at most `capacity` entries (0: no cache).
-    pub(super) fn new(capacity: usize) -> Self {
+    /// A cache of at most `capacity` entries (0: no cache) weighing at most `budget` bytes.
+    pub(super) fn new(capacity: usize, budget: usize) -> Self {
         Self {
             capacity,
+            budget,
             generations: Mutex::default(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -140,14 +156,14 @@ impl LookupCache {
 
     /// The counters.
     pub(super) fn stats(&self) -> CacheStats {
-        let entries = self
-            .generations
-            .lock()
-            .map_or(0, |g| g.young.len() + g.old.len());
+        let (entries, bytes) = self.generations.lock().map_or((0, 0), |g| {
+            (g.young.len() + g.old.len(), g.young_bytes + g.old_bytes)
+        });
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             entries,
+            bytes,
         }
     }
 
@@ -158,10 +174,13 @@ impl LookupCache {
             if usable(entry) {
                 return Some(entry.body.clone());
             }
-            generations.young.remove(lookup);
+            if let Some(stale) = generations.young.remove(lookup) {
+                generations.young_bytes -= weight(lookup, &stale);
+            }
             return None;
         }
         let entry = generations.old.remove(lookup)?;
+        generations.old_bytes -= weight(lookup, &entry);
         if !usable(&entry) {
             return None;
         }
@@ -171,26 +190,41 @@ impl LookupCache {
     }
 
     fn insert(&self, lookup: Lookup, entry: Entry, now: u64) {
-        if self.capacity == 0 || entry.fresh_until <= now {
+        if self.capacity == 0
+            || entry.fresh_until <= now
+            || weight(&lookup, &entry) > self.budget / 2
+        {
             return;
         }
         if let Ok(mut generations) = self.generations.lock() {
-            generations.old.remove(&lookup);
+            if let Some(old) = generations.old.remove(&lookup) {
+                generations.old_bytes -= weight(&lookup, &old);
+            }
             self.promote(&mut generations, lookup, entry);
         }
     }
 
-    /// Puts an entry in the young generation, aging the generations when it is full.
+    /// Puts an entry in the young generation, aging the generations when it holds half the
+    /// entries or half the bytes allowed.
     fn promote(&self, generations: &mut Generations, lookup: Lookup, entry: Entry) {
-        generations.young.insert(lookup, entry);
-        if generations.young.len() >= (self.capacity / 2).max(1) {
+        let added = weight(&lookup, &entry);
+        if let Some(replaced) = generations.young.insert(lookup.clone(), entry) {
+            generations.young_bytes -= weight(&lookup, &replaced);
+        }
+        generations.young_bytes += added;
+        if generations.young.len() >= (self.capacity / 2).max(1)
+            || generations.young_bytes >= self.budget / 2
+        {
             generations.old = std::mem::take(&mut generations.young);
+            generations.old_bytes = std::mem::take(&mut generations.young_bytes);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::web::Bytes;
+
     use super::{Entry, Lookup, LookupCache};
     use polyproto_types::time::now_unix;
 
@@ -200,7 +234,7 @@ mod tests {
         }
     }
 
-    fn entry(version: i64, fresh_until: u64, body: &'static str) -> Entry {
+    fn entry(version: i64, fresh_until: u64, body: impl Into<Bytes>) -> Entry {
         Entry {
             version,
             fresh_until,
@@ -210,7 +244,7 @@ mod tests {
 
     #[test]
     fn hits_only_at_the_same_version_and_while_fresh() {
-        let cache = LookupCache::new(10);
+        let cache = LookupCache::new(10, 1 << 20);
         let now = now_unix();
         cache.insert(Lookup::Server, entry(3, now + 10, "cert"), now);
         assert_eq!(
@@ -244,7 +278,7 @@ mod tests {
 
     #[test]
     fn holds_at_most_its_capacity_and_keeps_what_is_used() {
-        let cache = LookupCache::new(100);
+        let cache = LookupCache::new(100, 1 << 20);
         let now = now_unix();
         cache.insert(actor(0), entry(1, now + 60, "hot"), now);
         for n in 1..1000 {
@@ -261,9 +295,31 @@ mod tests {
 
     #[test]
     fn zero_capacity_keeps_nothing() {
-        let cache = LookupCache::new(0);
+        let cache = LookupCache::new(0, 1 << 20);
         let now = now_unix();
         cache.insert(Lookup::Server, entry(1, now + 60, "x"), now);
         assert_eq!(cache.stats().entries, 0);
+    }
+
+    #[test]
+    fn holds_at_most_its_byte_budget() {
+        let cache = LookupCache::new(1_000_000, 64 * 1024);
+        let now = now_unix();
+        for n in 0..1000 {
+            cache.insert(actor(n), entry(1, now + 60, "x".repeat(4096)), now);
+            assert!(
+                cache.stats().bytes <= 64 * 1024,
+                "{} bytes",
+                cache.stats().bytes
+            );
+        }
+        assert!(cache.stats().entries > 0, "small answers are still kept");
+        let huge = "x".repeat(40 * 1024);
+        cache.insert(Lookup::Server, entry(1, now + 60, huge), now);
+        assert_eq!(
+            cache.get(&Lookup::Server, 1, now),
+            None,
+            "an answer over half the budget is not kept"
+        );
     }
 }

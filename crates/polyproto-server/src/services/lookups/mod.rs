@@ -48,7 +48,10 @@ impl Lookups {
         clock: Clock,
     ) -> Self {
         Self {
-            cache: Arc::new(LookupCache::new(config.certs.lookup_cache_entries)),
+            cache: Arc::new(LookupCache::new(
+                config.certs.lookup_cache_entries,
+                config.certs.lookup_cache_mib.saturating_mul(1024 * 1024),
+            )),
             accounts,
             authority,
             federation,
@@ -125,12 +128,6 @@ impl Lookups {
             let list = self.foreign_actor_certs(&foreign, query).await?;
             return Ok(CacheableIdCert::list_to_jcs(&list).into());
         }
-        let lookup = Lookup::Actor {
-            user: user.to_owned(),
-            not_before: query.not_before,
-            not_after: query.not_after,
-            session_id: query.session_id.as_ref().map(ToString::to_string),
-        };
         let now = self.clock.now();
         let compute = || async {
             let actor = self.accounts.resolve(user).await?;
@@ -157,6 +154,15 @@ impl Lookups {
                 body: CacheableIdCert::list_to_jcs(&list).into(),
                 fresh_until: self.fresh_until(now, expiring),
             })
+        };
+        // Arbitrary ranges are computed each time: one entry per range asked for would let
+        // a client fill the cache with answers nobody asks for again.
+        if query.not_before.is_some() || query.not_after.is_some() {
+            return compute().await.map(|answer| answer.body);
+        }
+        let lookup = Lookup::Actor {
+            user: canonical(user),
+            session_id: query.session_id.as_ref().map(ToString::to_string),
         };
         let version = self.authority.cert_version();
         self.cache
@@ -193,7 +199,7 @@ impl Lookups {
             })
         };
         let lookup = Lookup::ActorSeed {
-            user: user.to_owned(),
+            user: canonical(user),
         };
         self.present_or_past(at, lookup, arrived, now, compute)
             .await
@@ -271,6 +277,12 @@ impl Lookups {
             .map(|record| record.validity.not_after.saturating_add(1))
             .fold(half_window, u64::min)
     }
+}
+
+/// The cache key of a `{fid}` or `{user_id}` path segment: a federation ID in its canonical
+/// lowercase form, so that case variants of one actor share one entry.
+fn canonical(user: &str) -> String {
+    FederationId::new(user).map_or_else(|_| user.to_owned(), |fid| fid.to_string())
 }
 
 /// A value serialized as JSON the way `HttpResponse::json` would.

@@ -12,11 +12,16 @@ use reqwest::Method;
 use polyproto_test_support::on_both_backends;
 use polyproto_test_support::{Auth, Backend, Session, TestServer};
 
-on_both_backends!(
-    a_second_process_never_serves_a_revoked_cert,
-    a_second_process_never_serves_a_rotated_cert,
-    a_second_process_never_serves_the_old_server_cert
-);
+on_both_backends! {
+    backend: [
+        a_second_process_never_serves_a_revoked_cert,
+        a_second_process_never_serves_a_rotated_cert,
+        a_second_process_never_serves_the_old_server_cert,
+    ],
+    server: [
+        case_variants_share_an_entry_and_ranges_take_none,
+    ],
+}
 
 /// `GET /.p2/core/v1/idcert/actor/{fid}` on `server`, as PEMs, and S6 there, as base64 DER.
 async fn listed(server: &TestServer, session: &Session) -> (Vec<String>, Vec<String>) {
@@ -147,4 +152,37 @@ async fn a_second_process_never_serves_the_old_server_cert(backend: Backend) {
     );
     assert_ne!(b.get("/p2core/key/server").await.text(), old_seed);
     b.stop().await;
+}
+
+/// A client cannot fill the cache with variants of one question: federation IDs are keyed in
+/// their lowercase form, and lookups with a `notBefore`/`notAfter` range are never kept.
+async fn case_variants_share_an_entry_and_ranges_take_none(server: &TestServer) {
+    let alice = server.register("alice").await;
+    server.login(&alice, "laptop").await;
+    let stats = || server.server().lookup_cache_stats();
+    let lower = server
+        .get("/.p2/core/v1/idcert/actor/alice@localhost")
+        .await;
+    lower.expect(200);
+    let before = stats();
+    for variant in ["ALICE@localhost", "Alice@LocalHost", "aLiCe@LOCALHOST"] {
+        let answer = server
+            .get(&format!("/.p2/core/v1/idcert/actor/{variant}"))
+            .await;
+        answer.expect(200);
+        assert_eq!(answer.text(), lower.text(), "{variant}");
+    }
+    let after = stats();
+    assert_eq!(after.hits, before.hits + 3, "every variant is a hit");
+    assert_eq!(after.entries, before.entries);
+    for from in 0..20 {
+        server
+            .get(&format!(
+                "/.p2/core/v1/idcert/actor/alice@localhost?notBefore={from}"
+            ))
+            .await
+            .expect(200);
+    }
+    assert_eq!(stats().entries, after.entries, "ranges are not kept");
+    assert!(stats().bytes > 0);
 }

@@ -368,6 +368,14 @@ async fn bad_uploads_store_nothing(server: &TestServer) {
             .await;
         answer.expect_problem(400, ErrorCode::InvalidKeyPackage);
     }
+    // A problem body lists a bounded number of bad items, and says how many there were.
+    let many: Vec<&str> = vec!["!!not base64!!"; 200];
+    let answer = server
+        .json(Method::POST, S2, &json!(many), laptop.bearer())
+        .await;
+    let problem: Problem = answer.expect_problem(400, ErrorCode::InvalidKeyPackage);
+    assert_eq!(problem.invalid.unwrap_or_default().len(), 64);
+    assert!(problem.detail.contains("200 of 200"), "{}", problem.detail);
     server
         .json(Method::POST, S2, &json!([]), laptop.bearer())
         .await
