@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signature, Signer as _, SigningKey};
 use polyproto_types::api::error::ErrorCode;
 use polyproto_types::certs::{Serial, Validity};
 use polyproto_types::{CacheableIdCert, IdCert, IdCsr, SessionId};
@@ -405,26 +405,63 @@ impl Authority {
         ))
     }
 
-    /// The signing key with this ID.
+    /// Signs `message` with the current server key (the key of the current server
+    /// certificate): the key's ID and the signature.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn sign_with_current_key(&self, message: &[u8]) -> Result<(i64, Signature)> {
+        let key_id = self.current_server_cert().await?.issuer_key_id;
+        let key = self.signing_key(key_id).await?;
+        Ok((key_id, key.sign(message)))
+    }
+
+    /// Whether `signature` over `message` verifies, strictly, under the server key `key_id`
+    /// (current or retired); false for a key this server never had.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn verify_server_signature(
+        &self,
+        key_id: i64,
+        message: &[u8],
+        signature: &Signature,
+    ) -> Result<bool> {
+        Ok(self.find_signing_key(key_id).await?.is_some_and(|key| {
+            key.verifying_key()
+                .verify_strict(message, signature)
+                .is_ok()
+        }))
+    }
+
+    /// The signing key with this ID, which must exist.
     async fn signing_key(&self, key_id: i64) -> Result<Arc<SigningKey>> {
+        self.find_signing_key(key_id)
+            .await?
+            .ok_or_else(|| Error::internal("server key", format!("key {key_id} is missing")))
+    }
+
+    /// The signing key with this ID, if the server has or had it.
+    async fn find_signing_key(&self, key_id: i64) -> Result<Option<Arc<SigningKey>>> {
         if let Some(key) = self
             .keys
             .read()
             .ok()
             .and_then(|keys| keys.get(&key_id).cloned())
         {
-            return Ok(key);
+            return Ok(Some(key));
         }
-        let row = server_key::Entity::find_by_id(key_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::internal("server key", format!("key {key_id} is missing")))?;
+        let Some(row) = server_key::Entity::find_by_id(key_id).one(&self.db).await? else {
+            return Ok(None);
+        };
         let seed = Zeroizing::new(row.secret);
         let seed: &[u8; 32] = seed
             .as_slice()
             .try_into()
             .map_err(|_| Error::internal("server key", "not 32 bytes"))?;
-        Ok(self.remember_key(key_id, SigningKey::from_bytes(seed)))
+        Ok(Some(
+            self.remember_key(key_id, SigningKey::from_bytes(seed)),
+        ))
     }
 
     fn remember_key(&self, key_id: i64, key: SigningKey) -> Arc<SigningKey> {

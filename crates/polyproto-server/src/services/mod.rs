@@ -80,7 +80,8 @@ impl Services {
             authority.clone(),
             sessions.clone(),
         );
-        let challenges = Challenges::new(db.clone(), config.clone(), clock.clone());
+        let challenges =
+            Challenges::new(db.clone(), config.clone(), clock.clone(), authority.clone());
         let federation = crate::federation::Federation::new(&config, clock.clone())?;
         let lookups = Lookups::new(
             accounts.clone(),

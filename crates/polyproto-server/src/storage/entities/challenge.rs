@@ -1,4 +1,5 @@
-//! `challenge`: sign-in challenges handed out and not yet used (polyproto core §4.3).
+//! `challenge`: sign-in challenges already used and not yet expired (polyproto core §4.3);
+//! handing one out writes nothing (`services/challenges.rs`).
 
 use sea_orm::entity::prelude::*;
 
@@ -9,7 +10,7 @@ pub struct Model {
     /// The challenge string; unique.
     #[sea_orm(primary_key, auto_increment = false)]
     pub challenge: String,
-    /// When it stops being accepted, UNIX seconds.
+    /// When it expires, UNIX seconds; the row can go after that.
     pub expires_at: i64,
 }
 

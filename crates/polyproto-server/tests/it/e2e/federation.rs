@@ -18,12 +18,17 @@ use polyproto_test_support::on_both_backends;
 use polyproto_test_support::proxy::{Mode, Proxy};
 use polyproto_test_support::{Answer, Auth, Backend, Session, TestServer, new_key};
 
-on_both_backends!(
-    alice_signs_in_at_b_rotates_at_a_and_pushes_to_b,
-    attacks_are_refused,
-    an_unreachable_or_broken_home_server_is_never_trusted,
-    lookups_are_cached_for_the_home_servers_window_only,
-);
+on_both_backends! {
+    backend: [
+        alice_signs_in_at_b_rotates_at_a_and_pushes_to_b,
+        attacks_are_refused,
+        an_unreachable_or_broken_home_server_is_never_trusted,
+        lookups_are_cached_for_the_home_servers_window_only,
+    ],
+    server: [
+        handing_out_challenges_writes_nothing,
+    ],
+}
 
 const IDENTIFY: &str = "/.p2/core/v1/session/identify";
 
@@ -435,4 +440,34 @@ async fn lookups_are_cached_for_the_home_servers_window_only(backend: Backend) {
     proxy.stop().await;
     a.stop().await;
     b.stop().await;
+}
+
+/// `GET /challenge` is anonymous: it must not give anyone the database writer. Challenges
+/// carry their expiry and the server's signature; only a used one is written.
+async fn handing_out_challenges_writes_nothing(server: &TestServer) {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    for _ in 0..50 {
+        let answer = server.get("/.p2/core/v1/challenge").await;
+        answer.expect(200);
+        let issued: Challenge = answer.json();
+        assert!(
+            issued
+                .challenge
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
+        );
+    }
+    let db = sea_orm::Database::connect(server.config.database_url().as_str())
+        .await
+        .unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT challenge FROM challenge",
+        ))
+        .await
+        .unwrap();
+    db.close().await.ok();
+    assert!(rows.is_empty(), "{} challenge rows written", rows.len());
 }
