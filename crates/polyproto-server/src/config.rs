@@ -3,6 +3,7 @@
 //! runs with no file at all.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use polyproto_types::DomainName;
@@ -87,6 +88,12 @@ pub struct AccountSettings {
     /// How many password checks may wait for a hashing thread; past this, sign-ins and
     /// sensitive actions are answered 503 with `Retry-After`. Default 64.
     pub password_hash_queue: usize,
+    /// Wrong passwords (sign-in or `X-P2-Sensitive-Solution`) one account may see at once
+    /// before its password checks are answered 429. Default 10.
+    pub password_failure_burst: NonZeroU32,
+    /// Seconds after which a limited account may try one more wrong password. Default 6 (ten
+    /// a minute, once the burst is spent).
+    pub password_failure_refill_secs: u64,
 }
 
 /// Request limits.
@@ -218,6 +225,8 @@ impl Default for AccountSettings {
             pending_session_ttl_secs: 600,
             max_concurrent_password_hashes: None,
             password_hash_queue: 64,
+            password_failure_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            password_failure_refill_secs: 6,
         }
     }
 }
@@ -415,6 +424,12 @@ impl Config {
         if self.accounts.max_concurrent_password_hashes == Some(0) {
             return invalid(
                 "accounts.max_concurrent_password_hashes",
+                "must be at least 1".to_owned(),
+            );
+        }
+        if self.accounts.password_failure_refill_secs == 0 {
+            return invalid(
+                "accounts.password_failure_refill_secs",
                 "must be at least 1".to_owned(),
             );
         }

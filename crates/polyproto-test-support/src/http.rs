@@ -27,12 +27,18 @@ impl TestServer {
             .unwrap_or_default()
             .to_owned();
         let request_id = response.headers().get("x-request-id").is_some();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let body = response.bytes().await.expect("body").to_vec();
         Answer {
             status,
             content_type,
             body,
             request_id,
+            retry_after,
         }
     }
 
@@ -262,6 +268,8 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// Whether the answer carried `X-Request-Id`.
     pub request_id: bool,
+    /// `Retry-After`, in seconds, if the answer carried it.
+    pub retry_after: Option<u64>,
 }
 
 impl Answer {

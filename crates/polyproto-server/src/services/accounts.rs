@@ -2,6 +2,7 @@
 //! (docs/wire-contract.md §1.3, §3.2). Owns the `actor` table.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use polyproto_types::api::error::ErrorCode;
 use polyproto_types::{FederationId, LocalName};
@@ -9,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 
+use super::failures::FailureLimit;
 use super::passwords::Passwords;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -34,6 +36,7 @@ pub struct Accounts {
     config: Arc<Config>,
     clock: Clock,
     passwords: Passwords,
+    password_failures: Arc<FailureLimit>,
 }
 
 /// Passwords shorter than this are refused at registration.
@@ -48,11 +51,16 @@ impl Accounts {
         clock: Clock,
         passwords: Passwords,
     ) -> Self {
+        let password_failures = Arc::new(FailureLimit::new(
+            config.accounts.password_failure_burst,
+            Duration::from_secs(config.accounts.password_failure_refill_secs),
+        ));
         Self {
             db,
             config,
             clock,
             passwords,
+            password_failures,
         }
     }
 
@@ -110,7 +118,8 @@ impl Accounts {
     ///
     /// # Errors
     /// `InvalidCredentials` (a password longer than registration accepts is refused without
-    /// hashing it), `Overloaded` (503) when too many password checks wait.
+    /// hashing it), `RateLimited` (429) after a burst of wrong passwords for the name,
+    /// `Overloaded` (503) when too many password checks wait.
     pub async fn check_credentials(&self, name: &str, password: String) -> Result<Actor> {
         let refused = || {
             Error::new(
@@ -122,15 +131,23 @@ impl Accounts {
         if password.len() > MAX_PASSWORD_LEN {
             return Err(refused());
         }
-        let row = match LocalName::new(name) {
-            Ok(local) => self.find(&local).await?,
-            Err(_) => None,
+        let local = LocalName::new(name).ok();
+        let key = local
+            .as_ref()
+            .map_or_else(|| name.to_ascii_lowercase(), ToString::to_string);
+        self.password_failures.check(&key)?;
+        let row = match &local {
+            Some(local) => self.find(local).await?,
+            None => None,
         };
         // Without a row, `verify` checks a decoy hash: the same work, then false.
         let hash = row.as_ref().map(|r| r.password_hash.clone());
         match (row, self.passwords.verify(password, hash).await?) {
             (Some(row), true) => self.actor(row),
-            _ => Err(refused()),
+            _ => {
+                self.password_failures.failed(&key);
+                Err(refused())
+            }
         }
     }
 
@@ -140,7 +157,8 @@ impl Accounts {
     /// # Errors
     /// `SensitiveSolutionRequired` (401) when missing, `SensitiveSolutionInvalid` (403) when
     /// wrong (a solution longer than any password is refused without hashing it),
-    /// `Overloaded` (503) when too many password checks wait.
+    /// `RateLimited` (429) after a burst of wrong ones for the account, `Overloaded` (503) when
+    /// too many password checks wait.
     pub async fn check_sensitive(&self, actor_id: i64, solution: Option<String>) -> Result<()> {
         let Some(solution) = solution else {
             return Err(Error::new(
@@ -149,8 +167,17 @@ impl Accounts {
             ));
         };
         let row = actor::Entity::find_by_id(actor_id).one(&self.db).await?;
+        let key = row
+            .as_ref()
+            .map_or_else(|| actor_id.to_string(), |r| r.local_name.clone());
+        self.password_failures.check(&key)?;
         let hash = row.map(|r| r.password_hash);
-        if solution.len() <= MAX_PASSWORD_LEN && self.passwords.verify(solution, hash).await? {
+        let right =
+            solution.len() <= MAX_PASSWORD_LEN && self.passwords.verify(solution, hash).await?;
+        if !right {
+            self.password_failures.failed(&key);
+        }
+        if right {
             Ok(())
         } else {
             Err(Error::new(

@@ -6,6 +6,7 @@ pub mod authority;
 pub mod callers;
 pub mod cert_version;
 pub mod challenges;
+mod failures;
 mod ids;
 pub mod key_packages;
 pub mod lookups;

@@ -10,6 +10,7 @@ use polyproto_test_support::{Auth, Backend, PASSWORD, TestServer, new_key};
 on_both_backends! {
     backend: [
         registration,
+        guessing_passwords_is_slowed_per_account,
     ],
     server: [
         sign_in_with_and_without_csr,
@@ -297,4 +298,57 @@ async fn tokens_are_checked(server: &TestServer) {
         .send(revoke().header("authorization", "Basic abc"))
         .await
         .expect_problem(401, ErrorCode::Unauthorized);
+}
+
+/// After a burst of wrong passwords for one account, its password checks are answered 429
+/// with Retry-After, whatever the password, while other accounts sign in as usual; a name
+/// without an account is limited the same way, so a 429 tells nothing about who exists.
+async fn guessing_passwords_is_slowed_per_account(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.accounts.password_failure_burst = std::num::NonZeroU32::new(3).unwrap();
+        c.accounts.password_failure_refill_secs = 60;
+    })
+    .await
+    else {
+        return;
+    };
+    server.register("alice").await;
+    server.register("bob").await;
+    for name in ["alice", "nobody"] {
+        for _ in 0..4 {
+            server
+                .trust(name, "wrong password", None)
+                .await
+                .expect_problem(401, ErrorCode::InvalidCredentials);
+        }
+        let limited = server.trust(name, "wrong password", None).await;
+        limited.expect_problem(429, ErrorCode::RateLimited);
+        assert!(
+            limited
+                .retry_after
+                .is_some_and(|secs| (1..=60).contains(&secs))
+        );
+    }
+    server
+        .trust("alice", PASSWORD, None)
+        .await
+        .expect_problem(429, ErrorCode::RateLimited);
+    server.trust("bob", PASSWORD, None).await.expect(201);
+    // The second factor counts for the same account.
+    let session = server
+        .login(&server.register("carol").await, "laptop")
+        .await;
+    for _ in 0..4 {
+        let delete = server.request(Method::DELETE, "/.p2/core/v1/session?sessionId=laptop");
+        server
+            .send(Auth::Sensitive(&session.token, "wrong").apply(delete))
+            .await
+            .expect_problem(403, ErrorCode::SensitiveSolutionInvalid);
+    }
+    let delete = server.request(Method::DELETE, "/.p2/core/v1/session?sessionId=laptop");
+    server
+        .send(Auth::Sensitive(&session.token, PASSWORD).apply(delete))
+        .await
+        .expect_problem(429, ErrorCode::RateLimited);
+    server.stop().await;
 }
