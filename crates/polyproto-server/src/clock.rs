@@ -1,10 +1,10 @@
-//! The server's clock: the system time, plus an offset that only moves forward. Every
-//! decision that depends on the time of day (certificate validity, cache windows, challenge
-//! and session expiry, KeyPackage lifetimes) reads it here, so tests move a server through
-//! time with [`Clock::advance`] instead of sleeping.
+//! The server's clock: the system time plus an offset, which only moves forward once the
+//! server runs. Every decision that depends on the time of day (certificate validity, cache
+//! windows, challenge and session expiry, KeyPackage lifetimes) reads it here, so tests move a
+//! server through time with [`Clock::advance`] instead of sleeping.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use polyproto_types::time::now_unix;
@@ -12,22 +12,36 @@ use polyproto_types::time::now_unix;
 /// A clock shared by every service of one server.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    /// Seconds added to the system time.
-    ahead: Arc<AtomicU64>,
+    /// Seconds added to the system time (negative: behind it).
+    ahead: Arc<AtomicI64>,
 }
 
 impl Clock {
+    /// A clock `by` behind the system time (whole seconds, rounded up), for a test that must
+    /// move a server forward and still agree with a peer that reads the system time.
+    pub fn behind(by: Duration) -> Self {
+        let clock = Self::default();
+        clock.ahead.store(-whole_seconds(by), Ordering::Relaxed);
+        clock
+    }
+
     /// The current time in UNIX seconds.
     pub fn now(&self) -> u64 {
-        now_unix().saturating_add(self.ahead.load(Ordering::Relaxed))
+        let ahead = self.ahead.load(Ordering::Relaxed);
+        now_unix().saturating_add_signed(ahead)
     }
 
     /// Moves the clock forward by `by` (whole seconds, rounded up): for tests and
     /// simulations. Nothing moves it back.
     pub fn advance(&self, by: Duration) {
-        let secs = by.as_secs() + u64::from(by.subsec_nanos() > 0);
-        self.ahead.fetch_add(secs, Ordering::Relaxed);
+        self.ahead.fetch_add(whole_seconds(by), Ordering::Relaxed);
     }
+}
+
+/// `by` in whole seconds, rounded up.
+fn whole_seconds(by: Duration) -> i64 {
+    let secs = by.as_secs() + u64::from(by.subsec_nanos() > 0);
+    i64::try_from(secs).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -67,6 +67,14 @@ impl Server {
     /// # Errors
     /// [`StartError`].
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        Self::start_with_clock(config, clock::Clock::default()).await
+    }
+
+    /// As [`Server::start`], with the server reading the time from `clock` (tests).
+    ///
+    /// # Errors
+    /// [`StartError`].
+    pub async fn start_with_clock(config: Config, clock: clock::Clock) -> Result<Self, StartError> {
         let url = config.database_url();
         let db = storage::connect(&url)
             .await
@@ -104,7 +112,7 @@ impl Server {
             config.public_url = Some(format!("http://{}:{port}", config.domain));
         }
         let config = Arc::new(config);
-        let services = Services::new(db, config.clone())
+        let services = Services::with_clock(db, config.clone(), clock)
             .await
             .map_err(|e| StartError::Identity(e.to_string()))?;
         let data = web::Data::new(services.clone());

@@ -86,6 +86,8 @@ pub struct TestServer {
     server: Option<Server>,
     /// The configuration it was started with.
     pub config: Config,
+    /// The clock it reads the time from, kept across restarts.
+    clock: Clock,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     /// An HTTP client for it.
@@ -105,6 +107,16 @@ impl TestServer {
 
     /// As [`TestServer::start`], with the configuration adjusted by `tweak`.
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        Self::start_with_clock(backend, Clock::default(), tweak).await
+    }
+
+    /// As [`TestServer::start_with`], the server reading the time from `clock` (for example
+    /// [`Clock::behind`], to move it forward later and still agree with the system time).
+    pub async fn start_with_clock(
+        backend: Backend,
+        clock: Clock,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
         LOGGING.call_once(|| {
             let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
             polyproto_server::logging::init(&polyproto_server::config::LogSettings {
@@ -127,12 +139,15 @@ impl TestServer {
         config.accounts.max_concurrent_password_hashes = Some(4);
         tweak(&mut config);
         config.validate().expect("test configuration");
-        let server = Server::start(config.clone()).await.expect("server starts");
+        let server = Server::start_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("server starts");
         let url = server.url();
         let http = reqwest::Client::builder().build().expect("client");
         Some(Self {
             server: Some(server),
             config,
+            clock,
             url,
             http,
             _dir: dir,
@@ -145,7 +160,7 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.stop().await;
         }
-        let server = Server::start(self.config.clone())
+        let server = Server::start_with_clock(self.config.clone(), self.clock.clone())
             .await
             .expect("server restarts");
         self.url = server.url();
@@ -202,7 +217,7 @@ impl TestServer {
 
     /// The server's clock: tests move it forward with [`Clock::advance`] instead of sleeping.
     pub fn clock(&self) -> &Clock {
-        &self.server().services().clock
+        &self.clock
     }
 
     /// The server's domain.

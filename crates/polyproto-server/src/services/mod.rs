@@ -62,7 +62,18 @@ impl Services {
     /// # Errors
     /// A storage error.
     pub async fn new(db: DatabaseConnection, config: Arc<Config>) -> Result<Self> {
-        let clock = Clock::default();
+        Self::with_clock(db, config, Clock::default()).await
+    }
+
+    /// As [`Services::new`], reading the time from `clock`.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub async fn with_clock(
+        db: DatabaseConnection,
+        config: Arc<Config>,
+        clock: Clock,
+    ) -> Result<Self> {
         let passwords = passwords::Passwords::new(&config);
         let accounts = Accounts::new(db.clone(), config.clone(), clock.clone(), passwords);
         let authority = Authority::new(db.clone(), config.clone(), clock.clone());
