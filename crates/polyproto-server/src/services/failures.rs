@@ -27,7 +27,6 @@ const SWEEP_AT: usize = 4096;
 /// account are limited alike and a refusal says nothing about whether the account exists.
 pub(crate) struct FailureLimit {
     limiter: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>,
-    clock: DefaultClock,
     blocked: Mutex<BTreeMap<String, Instant>>,
 }
 
@@ -39,7 +38,6 @@ impl FailureLimit {
             .allow_burst(burst);
         Self {
             limiter: RateLimiter::keyed(quota),
-            clock: DefaultClock::default(),
             blocked: Mutex::default(),
         }
     }
@@ -79,7 +77,7 @@ impl FailureLimit {
         let Err(not_until) = self.limiter.check_key(&key) else {
             return;
         };
-        let wait = not_until.wait_time_from(self.clock.now());
+        let wait = not_until.wait_time_from(self.limiter.clock().now());
         let now = Instant::now();
         if let Ok(mut blocked) = self.blocked.lock() {
             blocked.insert(key, now + wait);

@@ -81,8 +81,8 @@ impl Lookups {
                 fresh_until: self.fresh_until(now, &[]),
             })
         };
-        self.present_or_past(at, Lookup::Server, arrived, now, compute)
-            .await
+        let lookup = at.is_none().then_some(Lookup::Server);
+        self.answer(lookup, arrived, now, compute).await
     }
 
     /// Seed S5, `GET /p2core/key/server[?timestamp=]`: the server ID-Cert valid at `at`, base64
@@ -99,8 +99,8 @@ impl Lookups {
                 fresh_until: self.fresh_until(now, &[]),
             })
         };
-        self.present_or_past(at, Lookup::ServerSeed, arrived, now, compute)
-            .await
+        let lookup = at.is_none().then_some(Lookup::ServerSeed);
+        self.answer(lookup, arrived, now, compute).await
     }
 
     /// `GET /.p2/core/v1/idcert/actor/{fid}`: the actor's cacheable ID-Certs matching the
@@ -157,17 +157,12 @@ impl Lookups {
         };
         // Arbitrary ranges are computed each time: one entry per range asked for would let
         // a client fill the cache with answers nobody asks for again.
-        if query.not_before.is_some() || query.not_after.is_some() {
-            return compute().await.map(|answer| answer.body);
-        }
-        let lookup = Lookup::Actor {
+        let ranged = query.not_before.is_some() || query.not_after.is_some();
+        let lookup = (!ranged).then(|| Lookup::Actor {
             user: canonical(user),
             session_id: query.session_id.as_ref().map(ToString::to_string),
-        };
-        let version = self.authority.cert_version();
-        self.cache
-            .get_or_compute(version, lookup, arrived, now, compute)
-            .await
+        });
+        self.answer(lookup, arrived, now, compute).await
     }
 
     /// Seed S6, `GET /p2core/key/user/{user_id}[?timestamp=]`: the actor's certificates valid
@@ -198,18 +193,16 @@ impl Lookups {
                 fresh_until: self.fresh_until(now, &records),
             })
         };
-        let lookup = Lookup::ActorSeed {
+        let lookup = at.is_none().then(|| Lookup::ActorSeed {
             user: canonical(user),
-        };
-        self.present_or_past(at, lookup, arrived, now, compute)
-            .await
+        });
+        self.answer(lookup, arrived, now, compute).await
     }
 
-    /// An answer about the present from the cache; one about another time computed afresh.
-    async fn present_or_past<Fut>(
+    /// The answer from the cache when it may be kept there (`lookup`), else computed afresh.
+    async fn answer<Fut>(
         &self,
-        at: Option<u64>,
-        lookup: Lookup,
+        lookup: Option<Lookup>,
         arrived: Instant,
         now: u64,
         compute: impl FnOnce() -> Fut,
@@ -217,9 +210,9 @@ impl Lookups {
     where
         Fut: Future<Output = Result<Answer>>,
     {
-        match at {
-            Some(_) => compute().await.map(|answer| answer.body),
-            None => {
+        match lookup {
+            None => compute().await.map(|answer| answer.body),
+            Some(lookup) => {
                 let version = self.authority.cert_version();
                 self.cache
                     .get_or_compute(version, lookup, arrived, now, compute)
