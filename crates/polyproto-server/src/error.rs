@@ -21,6 +21,7 @@ pub struct Error {
     detail: String,
     invalid: Option<Vec<InvalidItem>>,
     retry_after: Option<u64>,
+    close: bool,
 }
 
 /// The result type of services and handlers.
@@ -34,7 +35,16 @@ impl Error {
             detail: detail.into(),
             invalid: None,
             retry_after: None,
+            close: false,
         }
+    }
+
+    /// Answers with `Connection: close`: for a request whose rest may still be arriving, so
+    /// the connection cannot be reused.
+    #[must_use]
+    pub fn closing_the_connection(mut self) -> Self {
+        self.close = true;
+        self
     }
 
     /// Tells the client to retry after `secs` seconds (`Retry-After`, RFC 9110 §10.2.3), as
@@ -116,8 +126,7 @@ impl ResponseError for Error {
         if let Some(secs) = self.retry_after {
             response.insert_header((RETRY_AFTER, secs.to_string()));
         }
-        if self.code == ErrorCode::RequestTimeout {
-            // The rest of the request may still be arriving: the connection cannot be reused.
+        if self.close {
             response.insert_header((CONNECTION, "close"));
         }
         response.content_type(PROBLEM_JSON).body(body)

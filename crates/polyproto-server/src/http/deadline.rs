@@ -33,6 +33,7 @@ pub(crate) async fn deadline(
             ErrorCode::RequestTimeout,
             format!("the request was not complete within {secs} s"),
         )
+        .closing_the_connection()
         .into()),
     }
 }

@@ -20,9 +20,9 @@ pub(crate) async fn refuse_encoded_bodies(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let encoded = req.headers().get_all(CONTENT_ENCODING).any(|value| {
-        value
+        !value
             .to_str()
-            .map_or(true, |v| !v.trim().eq_ignore_ascii_case("identity"))
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("identity"))
     });
     if encoded {
         return Err(Error::new(
