@@ -600,5 +600,19 @@ mod tests {
             err("[federation.resolve]\n\"a.localhost\" = \"ftp://x\"\n")
                 .contains("federation.resolve")
         );
+        // Limits that would refuse everyone, or never let anything finish, are refused.
+        for (section, key) in [
+            ("limits", "header_timeout_secs"),
+            ("limits", "request_timeout_secs"),
+            ("limits", "keep_alive_secs"),
+            ("limits", "max_connections_per_worker"),
+            ("accounts", "password_hash_queue"),
+            ("accounts", "password_failure_refill_secs"),
+            ("accounts", "password_failure_burst"),
+        ] {
+            let message = err(&format!("[{section}]\n{key} = 0\n"));
+            assert!(message.contains(key), "{section}.{key} = 0: {message}");
+        }
+        assert!(err("[certs]\nlookup_cache_mib = -1\n").contains("lookup_cache_mib"));
     }
 }
