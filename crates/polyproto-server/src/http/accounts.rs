@@ -3,7 +3,7 @@
 use actix_web::web;
 use polyproto_types::api::{create_session, delete_session, register};
 
-use super::auth::{AnyToken, Sensitive};
+use super::auth::{AnySession, Sensitive};
 use super::extract::{Body, parse_csr};
 use super::reply::Reply;
 use crate::error::{Error, Result};
@@ -38,12 +38,13 @@ pub(crate) async fn create_session(services: web::Data<Services>, body: Body) ->
     })
 }
 
-/// `PUT /.p2/core/v1/session/revoke`: any session ends itself.
+/// `PUT /.p2/core/v1/session/revoke`: a session with a certificate, local or foreign, ends
+/// itself (a pending session's only call is its first certificate).
 pub(crate) async fn revoke_session(
     services: web::Data<Services>,
-    caller: AnyToken,
+    caller: AnySession,
 ) -> Result<Reply> {
-    services.sessions.end(&caller.0).await?;
+    services.sessions.end(&caller.0.into()).await?;
     Ok(Reply::Empty)
 }
 

@@ -16,7 +16,7 @@ use polyproto_types::api::headers::SENSITIVE_SOLUTION;
 
 use crate::error::{Error, Result};
 use crate::services::Services;
-use crate::services::callers::{Caller, Certifying, ForeignSession, LocalSession};
+use crate::services::callers::{Caller, Certified, Certifying, ForeignSession, LocalSession};
 
 /// Which [`Auth`] an extractor stands for; `None` for extractors that authenticate nothing.
 pub(crate) trait AuthOf {
@@ -71,9 +71,6 @@ tuple_auth!(A, B);
 tuple_auth!(A, B, C);
 tuple_auth!(A, B, C, D);
 
-/// Any session's token: local, pending or foreign ([`Auth::AnyToken`]).
-pub(crate) struct AnyToken(pub(crate) Caller);
-
 /// A local session with an ID-Cert ([`Auth::Bearer`]).
 pub(crate) struct Local(pub(crate) LocalSession);
 
@@ -107,9 +104,8 @@ pub(crate) struct Admin {
 /// A foreign session ([`Auth::Foreign`]).
 pub(crate) struct Foreign(pub(crate) ForeignSession);
 
-/// Proof that the caller has a session with a certificate, local or foreign
-/// ([`Auth::AnySession`]).
-pub(crate) struct AnySession;
+/// A session with a certificate, local or foreign ([`Auth::AnySession`]).
+pub(crate) struct AnySession(pub(crate) Certified);
 
 /// Implements [`FromRequest`] and [`AuthOf`] for an extractor that narrows the caller with
 /// `$narrow(caller, request)`.
@@ -132,7 +128,6 @@ macro_rules! caller_extractor {
     };
 }
 
-caller_extractor!(AnyToken, Auth::AnyToken, |caller, _| Ok(AnyToken(caller)));
 caller_extractor!(Local, Auth::Bearer, |caller: Caller, _| caller
     .local()
     .map(Local));
@@ -167,7 +162,7 @@ caller_extractor!(Foreign, Auth::Foreign, |caller: Caller, _| caller
     .map(Foreign));
 caller_extractor!(AnySession, Auth::AnySession, |caller: Caller, _| caller
     .certified()
-    .map(|_| AnySession));
+    .map(AnySession));
 
 /// The session behind `Authorization: Bearer <token>` (docs/wire-contract.md §3.1).
 fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Caller>> + use<> {

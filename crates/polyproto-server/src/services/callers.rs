@@ -138,6 +138,15 @@ impl Caller {
     }
 }
 
+impl From<Certified> for Caller {
+    fn from(session: Certified) -> Self {
+        match session {
+            Certified::Local(session) => Self::Local(session),
+            Certified::Foreign(session) => Self::Foreign(session),
+        }
+    }
+}
+
 impl LocalSession {
     /// The session's row, for services keeping data per session.
     pub(super) fn row_id(&self) -> i64 {

@@ -81,8 +81,6 @@ pub enum Auth {
     Foreign,
     /// The bearer token of any session with a certificate, local or foreign.
     AnySession,
-    /// Any session's bearer token: local, pending or foreign (logout).
-    AnyToken,
 }
 
 /// One route: where an endpoint is served and what success looks like.

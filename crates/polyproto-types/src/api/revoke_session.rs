@@ -11,7 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::Put,
     path: "/.p2/core/v1/session/revoke",
     success: 204,
-    auth: Auth::AnyToken,
+    auth: Auth::AnySession,
     seed: None,
     spec: "docs/wire-contract.md §1.3; spec/seed-era-auth-routes-no-registration.md",
 };

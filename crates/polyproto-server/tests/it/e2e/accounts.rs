@@ -13,6 +13,7 @@ on_both_backends! {
         guessing_passwords_is_slowed_per_account,
     ],
     server: [
+        a_pending_session_may_only_ask_for_its_certificate,
         sign_in_with_and_without_csr,
         refused_sign_ins_store_nothing,
         logout_ends_token_and_certificate,
@@ -351,4 +352,35 @@ async fn guessing_passwords_is_slowed_per_account(backend: Backend) {
         .await
         .expect_problem(429, ErrorCode::RateLimited);
     server.stop().await;
+}
+
+/// A pending session's only allowed call is its first `POST /idcert` (docs/wire-contract.md
+/// §1.3): logout is refused too, and the session stays pending and usable for that call.
+async fn a_pending_session_may_only_ask_for_its_certificate(server: &TestServer) {
+    let alice = server.register("alice").await;
+    let answer = server
+        .trust(alice.local_name().as_str(), PASSWORD, None)
+        .await;
+    answer.expect(201);
+    let token = answer.json::<serde_json::Value>()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoke = server.request(Method::PUT, "/.p2/core/v1/session/revoke");
+    server
+        .send(Auth::Bearer(&token).apply(revoke))
+        .await
+        .expect_problem(403, ErrorCode::SessionPending);
+    let dn = polyproto_types::names::ActorDn::new(
+        alice.clone(),
+        polyproto_types::SessionId::new("laptop").unwrap(),
+    );
+    let csr = polyproto_types::IdCsr::new(&new_key(), &dn).unwrap();
+    let idcert = server
+        .request(Method::POST, "/.p2/core/v1/idcert")
+        .body(csr.to_pem());
+    server
+        .send(Auth::Bearer(&token).apply(idcert))
+        .await
+        .expect(201);
 }
